@@ -1,0 +1,1 @@
+"""Telegram channel: requester conversation, staff chat, composition root and CLI."""

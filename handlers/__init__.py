@@ -1,0 +1,1 @@
+"""The channel-agnostic core of Privacy Desk: queue, clocks, profiles, audit, outbox."""
