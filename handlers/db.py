@@ -1,0 +1,154 @@
+"""Database engines, transactions and migrations for SQLite (embedded) and PostgreSQL.
+
+SQLite runs in WAL mode with ``BEGIN IMMEDIATE`` transactions: a writer takes the lock
+when it starts instead of failing half-way on a lock upgrade, so several processes on
+one file queue up (busy timeout) rather than error. PostgreSQL needs nothing special:
+compare-and-set updates and unique constraints do the coordination.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+#: Seconds a SQLite writer waits for another process's transaction to finish.
+SQLITE_BUSY_TIMEOUT_S = 30.0
+#: Serialises concurrent ``privacydesk init`` runs on one PostgreSQL database.
+_MIGRATION_LOCK_ID = 0x50445F4D4947  # "PD_MIG"
+
+
+class DatabaseError(Exception):
+    """A database that cannot be opened or upgraded, said in one line."""
+
+
+def normalise_url(url: str) -> str:
+    """Use the async drivers for plain ``sqlite://`` and ``postgresql://`` URLs."""
+    parsed = make_url(url)
+    driver = parsed.drivername
+    if driver in ("sqlite", "sqlite+pysqlite"):
+        parsed = parsed.set(drivername="sqlite+aiosqlite")
+    elif driver in ("postgresql", "postgres", "postgresql+psycopg2", "postgresql+psycopg"):
+        parsed = parsed.set(drivername="postgresql+asyncpg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def redacted(url: str) -> str:
+    """The URL with its password hidden, for messages and logs."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from the driver so BEGIN IMMEDIATE is ours.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """An async engine for ``url``; creates the SQLite file's folder when needed."""
+    url = normalise_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_S})
+        engine = create_async_engine(url, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_async_engine(url, **kwargs)
+
+
+class Database:
+    """The queue's database: one engine and a factory of sessions."""
+
+    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+        self.url = normalise_url(url)
+        self.engine = make_engine(self.url, **engine_kwargs)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def backend(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work: commits on success, rolls back on any exception."""
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    async def upgrade(self) -> str:
+        """Create or upgrade the schema to the newest migration; returns the revision."""
+        try:
+            async with self.engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    await conn.execute(
+                        text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK_ID}
+                    )
+                await conn.run_sync(_upgrade_sync)
+        except OSError as exc:
+            raise DatabaseError(
+                f"cannot reach the database {redacted(self.url)}: {exc.strerror or exc}"
+            ) from exc
+        return await self.revision() or ""
+
+    async def revision(self) -> str | None:
+        """The schema revision the database is at, or None when it was never initialised."""
+        async with self.engine.connect() as conn:
+            return await conn.run_sync(
+                lambda sync: MigrationContext.configure(sync).get_current_revision()
+            )
+
+    async def require_current(self) -> None:
+        """Refuse to work on a database that ``privacydesk init`` has not brought up to date."""
+        current = await self.revision()
+        head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+        if current != head:
+            state = "not initialised" if current is None else f"at revision {current}"
+            raise DatabaseError(
+                f"the database {redacted(self.url)} is {state}; run 'privacydesk init' first"
+            )
+
+    async def close(self) -> None:
+        """Release pooled connections."""
+        await self.engine.dispose()
+
+
+def alembic_config() -> Config:
+    """Alembic configuration pointing at the migrations shipped inside ``handlers``."""
+    cfg = Config()
+    cfg.set_main_option("script_location", "handlers:migrations")
+    return cfg
+
+
+def _upgrade_sync(connection: Connection) -> None:
+    cfg = alembic_config()
+    cfg.attributes["connection"] = connection
+    command.upgrade(cfg, "head")

@@ -1,0 +1,181 @@
+"""The request state machine: every change is a compare-and-set with its audit event.
+
+``received → awaiting_identity → in_review → (awaiting_info | extended) → approved →
+closed``, with terminal ``refused``, ``withdrawn``, ``duplicate`` and ``not_privacy``.
+A transition updates the row only if it is still in the status (and version) the
+caller saw, so when two staff members or two processes race, exactly one wins and the
+other is told what happened instead of sending a second letter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers import audit, outbox
+from handlers.audit import Actor
+from handlers.clocks import check_postponement
+from handlers.models import AuditEvent, Request, Status, utcnow
+
+_S = Status
+
+#: Which status may follow which. Everything not listed is illegal.
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    _S.RECEIVED: frozenset(
+        {_S.AWAITING_IDENTITY, _S.IN_REVIEW, _S.REFUSED, _S.WITHDRAWN, _S.DUPLICATE, _S.NOT_PRIVACY}
+    ),
+    _S.AWAITING_IDENTITY: frozenset(
+        {_S.IN_REVIEW, _S.REFUSED, _S.WITHDRAWN, _S.DUPLICATE, _S.NOT_PRIVACY}
+    ),
+    _S.IN_REVIEW: frozenset(
+        {
+            _S.AWAITING_IDENTITY,
+            _S.AWAITING_INFO,
+            _S.EXTENDED,
+            _S.APPROVED,
+            _S.REFUSED,
+            _S.WITHDRAWN,
+            _S.DUPLICATE,
+            _S.NOT_PRIVACY,
+        }
+    ),
+    _S.AWAITING_INFO: frozenset({_S.IN_REVIEW, _S.EXTENDED, _S.REFUSED, _S.WITHDRAWN}),
+    _S.EXTENDED: frozenset({_S.AWAITING_INFO, _S.APPROVED, _S.REFUSED, _S.WITHDRAWN}),
+    _S.APPROVED: frozenset({_S.CLOSED}),
+    # A closed request may be reopened when the requester answers (issue: mail threading).
+    _S.CLOSED: frozenset({_S.IN_REVIEW}),
+    _S.REFUSED: frozenset(),
+    _S.WITHDRAWN: frozenset(),
+    _S.DUPLICATE: frozenset(),
+    _S.NOT_PRIVACY: frozenset(),
+}
+
+#: Statuses in which a request still needs work (what ``privacydesk queue`` lists).
+OPEN_STATUSES: frozenset[Status] = frozenset(
+    {_S.RECEIVED, _S.AWAITING_IDENTITY, _S.IN_REVIEW, _S.AWAITING_INFO, _S.EXTENDED, _S.APPROVED}
+)
+TERMINAL_STATUSES: frozenset[Status] = frozenset(s for s, nxt in TRANSITIONS.items() if not nxt)
+
+
+class LifecycleError(Exception):
+    """A status change that was not made; the message says why in one sentence."""
+
+
+class IllegalTransition(LifecycleError):
+    """The state machine does not allow this change."""
+
+
+class TransitionConflict(LifecycleError):
+    """Someone else changed the request first; ``current`` is what it is now."""
+
+    def __init__(
+        self, message: str, *, current: Status | None, decided_by: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.current = current
+        self.decided_by = decided_by
+
+
+class RequestNotFound(LifecycleError):
+    """No request has this id or reference."""
+
+
+@dataclass(frozen=True)
+class Transition:
+    """What a transition did: the request after it and the audit event written."""
+
+    request: Request
+    event: AuditEvent
+
+
+def is_allowed(current: Status, target: Status) -> bool:
+    """Whether the state machine permits ``current → target``."""
+    return target in TRANSITIONS[current]
+
+
+def _check_rules(request: Request, expected: Status, to: Status) -> None:
+    if not is_allowed(expected, to):
+        allowed = ", ".join(sorted(s.value for s in TRANSITIONS[expected])) or "none (final)"
+        raise IllegalTransition(
+            f"{request.reference}: cannot go from {expected.value} to {to.value} "
+            f"(allowed from {expected.value}: {allowed})"
+        )
+    if to is Status.EXTENDED:
+        # Raises PostponementForbidden for a Ukrainian subject's own data (Art. 17(1)).
+        check_postponement(request.regimes, third_party=request.third_party)  # type: ignore[arg-type]
+
+
+async def transition(
+    session: AsyncSession,
+    request_id: int,
+    *,
+    expected: Status,
+    to: Status,
+    actor: Actor,
+    reason: str,
+    expected_version: int | None = None,
+    outbox_drafts: Sequence[outbox.OutboxDraft] = (),
+) -> Transition:
+    """Move a request from ``expected`` to ``to`` in the caller's transaction.
+
+    The UPDATE matches the id *and* the expected status (and version, when given);
+    if it changes no row, nothing else is written and ``TransitionConflict`` says who
+    got there first. Audit event and outbox rows are added in the same transaction.
+    """
+    request = await session.get(Request, request_id)
+    if request is None:
+        raise RequestNotFound(f"no request with id {request_id}")
+    _check_rules(request, expected, to)
+    if not reason.strip():
+        raise LifecycleError(f"{request.reference}: a reason is required for every transition")
+
+    conditions = [Request.id == request_id, Request.status == expected.value]
+    if expected_version is not None:
+        conditions.append(Request.version == expected_version)
+    result = await session.execute(
+        update(Request)
+        .where(*conditions)
+        .values(status=to.value, version=Request.version + 1, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        await session.refresh(request)
+        raise await _conflict(session, request, expected, expected_version)
+    await session.refresh(request)
+
+    event = await audit.record(
+        session,
+        request_id=request_id,
+        actor=actor,
+        action="transition",
+        from_status=expected.value,
+        to_status=to.value,
+        reason=reason,
+    )
+    for draft in outbox_drafts:
+        await outbox.enqueue(session, request_id, draft)
+    return Transition(request=request, event=event)
+
+
+async def _conflict(
+    session: AsyncSession, request: Request, expected: Status, expected_version: int | None
+) -> TransitionConflict:
+    last = await session.scalar(
+        select(AuditEvent)
+        .where(AuditEvent.request_id == request.id, AuditEvent.action == "transition")
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+    decided_by = (last.actor_name or last.actor) if last is not None else None
+    current = Status(request.status)
+    if current is expected and expected_version is not None:
+        what = f"was changed meanwhile (version {request.version}, expected {expected_version})"
+    else:
+        what = f"is already {current.value}, not {expected.value}"
+    by = f" (last changed by {decided_by})" if decided_by else ""
+    return TransitionConflict(
+        f"{request.reference} {what}{by}", current=current, decided_by=decided_by
+    )

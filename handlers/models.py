@@ -1,0 +1,259 @@
+"""The durable queue: requests, their messages, clocks, audit trail, outbox and staff.
+
+One schema serves the embedded SQLite default and a shared PostgreSQL queue; Alembic
+migrations in ``handlers/migrations`` create it, and a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+#: Integer primary keys: BIGINT on PostgreSQL, SQLite's rowid alias on SQLite.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores instants as UTC and always returns aware datetimes.
+
+    SQLite has no time-zone type; without this a value read back from SQLite would be
+    naive while the same value from PostgreSQL is aware, and clock maths would differ.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: the queue stores only time-zone-aware instants")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    """The current instant, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class Status(StrEnum):
+    """Where a request stands (design.md, "Request lifecycle")."""
+
+    RECEIVED = "received"
+    AWAITING_IDENTITY = "awaiting_identity"
+    IN_REVIEW = "in_review"
+    AWAITING_INFO = "awaiting_info"
+    EXTENDED = "extended"
+    APPROVED = "approved"
+    CLOSED = "closed"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
+    DUPLICATE = "duplicate"
+    NOT_PRIVACY = "not_privacy"
+
+
+class OutboxStatus(StrEnum):
+    """Delivery state of one thing to send."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Base(DeclarativeBase):
+    """Declarative base with stable constraint names, so migrations can name them."""
+
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+        list[str]: JSON(),
+    }
+
+
+class Request(Base):
+    """One privacy request: who asked, what for, under which regimes, and where it stands."""
+
+    __tablename__ = "requests"
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id", name="uq_requests_channel_external_id"),
+        Index("ix_requests_status", "status"),
+        Index("ix_requests_organisation_id", "organisation_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    #: Public reference, ``PD-<year>-<id:06d>``; set in the same transaction as the insert.
+    reference: Mapped[str | None] = mapped_column(String(32), unique=True)
+    organisation_id: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16))
+    #: The channel's own id of the first message (Message-ID, Telegram update id ...).
+    external_id: Mapped[str] = mapped_column(String(512))
+    language: Mapped[str] = mapped_column(String(8))
+    reply_language: Mapped[str] = mapped_column(String(8))
+    kinds: Mapped[list[str]] = mapped_column(default=list)
+    regimes: Mapped[list[str]] = mapped_column(default=list)
+    third_party: Mapped[bool] = mapped_column(default=False)
+    requester_name: Mapped[str | None] = mapped_column(String(256))
+    requester_email: Mapped[str | None] = mapped_column(String(320), index=True)
+    requester_phone: Mapped[str | None] = mapped_column(String(32))
+    requester_telegram_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    status: Mapped[str] = mapped_column(String(32), default=Status.RECEIVED.value)
+    #: Incremented on every transition; lets callers compare-and-set on what they saw.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    received_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"))
+    assignee_telegram_id: Mapped[int | None] = mapped_column(BigInteger)
+
+    clocks: Mapped[list[ClockRow]] = relationship(
+        back_populates="request", order_by="ClockRow.id", lazy="raise"
+    )
+
+
+class MessageRow(Base):
+    """An inbound or outbound message of a request, as it was received or sent."""
+
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_request_id", "request_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"))
+    direction: Mapped[str] = mapped_column(String(8))  # inbound | outbound
+    channel: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str | None] = mapped_column(String(512))
+    subject: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ClockRow(Base):
+    """One statutory clock of a request, with the article a notice will cite."""
+
+    __tablename__ = "clocks"
+    __table_args__ = (
+        UniqueConstraint("request_id", "regime", "name", name="uq_clocks_request_regime_name"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"))
+    regime: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(String(32))
+    step: Mapped[str] = mapped_column(String(16))
+    article: Mapped[str] = mapped_column(String(128))
+    statutory_end: Mapped[date] = mapped_column(Date)
+    target: Mapped[date] = mapped_column(Date)
+
+    request: Mapped[Request] = relationship(back_populates="clocks", lazy="raise")
+
+
+class ClockPauseRow(Base):
+    """A GDPR identity pause, kept as an interval so the receipt time is never rewritten."""
+
+    __tablename__ = "clock_pauses"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    regime: Mapped[str] = mapped_column(String(8))
+    started_on: Mapped[date] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class AuditEvent(Base):
+    """Append-only record of who did what to a request, when and why.
+
+    The database itself refuses UPDATE and DELETE on this table (triggers in the
+    migration): in court the controller must prove what it did (2297-VI Art. 18(2)).
+    """
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_request_id", "request_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))  # system | staff:<telegram id> | requester
+    actor_name: Mapped[str | None] = mapped_column(String(256))
+    action: Mapped[str] = mapped_column(String(64))
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    to_status: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class OutboxItem(Base):
+    """Something to send, written in the transaction that decided to send it.
+
+    Senders pick rows up only after commit; ``dedupe_key`` makes a second enqueue of
+    the same notice a no-op, so a retried event never sends a letter twice.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_due", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))  # email | telegram | staff_chat
+    notice: Mapped[str] = mapped_column(String(64))
+    recipient: Mapped[str | None] = mapped_column(String(320))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    dedupe_key: Mapped[str] = mapped_column(String(256), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING.value)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class StaffRow(Base):
+    """A staff member allowed to act for an organisation, mirrored from its profile."""
+
+    __tablename__ = "staff"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "telegram_user_id", name="uq_staff_org_telegram"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    organisation_id: Mapped[str] = mapped_column(String(64))
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger)
+    full_name: Mapped[dict[str, Any]] = mapped_column(default=dict)  # language -> name
+    role: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(default=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,67 @@
+"""Mirror the staff of each organisation profile into the database.
+
+The profile is the source of truth for who may act; the table exists so the audit
+trail and the staff chat can join on it, and so removed staff are kept (inactive)
+rather than deleted: their past decisions must still name them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.models import StaffRow, utcnow
+from handlers.profiles import Organisation
+
+
+@dataclass(frozen=True)
+class StaffSync:
+    """How many staff rows ``sync_staff`` added, changed and deactivated."""
+
+    added: int
+    updated: int
+    deactivated: int
+
+
+async def sync_staff(session: AsyncSession, organisations: Iterable[Organisation]) -> StaffSync:
+    """Make the staff table match the profiles (in the caller's transaction)."""
+    added = updated = deactivated = 0
+    rows = {
+        (r.organisation_id, r.telegram_user_id): r for r in await session.scalars(select(StaffRow))
+    }
+    seen: set[tuple[str, int]] = set()
+    for org in organisations:
+        for member in org.staff:
+            key = (org.id, member.telegram_user_id)
+            seen.add(key)
+            names = dict(member.full_name)
+            row = rows.get(key)
+            if row is None:
+                session.add(
+                    StaffRow(
+                        organisation_id=org.id,
+                        telegram_user_id=member.telegram_user_id,
+                        full_name=names,
+                        role=member.role,
+                        active=True,
+                        updated_at=utcnow(),
+                    )
+                )
+                added += 1
+            elif row.full_name != names or row.role != member.role or not row.active:
+                row.full_name, row.role, row.active, row.updated_at = (
+                    names,
+                    member.role,
+                    True,
+                    utcnow(),
+                )
+                updated += 1
+    for key, row in rows.items():
+        if key not in seen and row.active:
+            row.active, row.updated_at = False, utcnow()
+            deactivated += 1
+    await session.flush()
+    return StaffSync(added, updated, deactivated)

@@ -1,0 +1,39 @@
+"""Migrations create exactly the schema the models describe, on every backend."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection
+
+from handlers.db import Database, DatabaseError
+from handlers.models import Base
+
+
+async def test_models_and_migrations_agree(db: Database) -> None:
+    def diff(connection: Connection) -> list[object]:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, Base.metadata))
+
+    async with db.engine.connect() as conn:
+        differences = await conn.run_sync(diff)
+    assert differences == []
+
+
+async def test_upgrade_is_idempotent_and_require_current_passes(db: Database) -> None:
+    first = await db.revision()
+    assert first is not None
+    assert await db.upgrade() == first
+    await db.require_current()
+
+
+async def test_a_fresh_database_is_refused_until_init(tmp_path: Path) -> None:
+    fresh = Database(f"sqlite:///{tmp_path / 'new' / 'desk.sqlite3'}")
+    with pytest.raises(DatabaseError, match="run 'privacydesk init' first"):
+        await fresh.require_current()
+    await fresh.upgrade()
+    await fresh.require_current()
+    await fresh.close()
