@@ -72,7 +72,7 @@ async def claim_due(
         .order_by(OutboxItem.due_at, OutboxItem.id)
         .limit(limit)
     )
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     claimed: list[OutboxItem] = []
     for item in (await session.scalars(query)).all():

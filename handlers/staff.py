@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,7 +38,7 @@ async def sync_staff(session: AsyncSession, organisations: Iterable[Organisation
         for member in org.staff:
             key = (org.id, member.telegram_user_id)
             seen.add(key)
-            names = dict(member.full_name)
+            names: dict[str, Any] = {str(k): v for k, v in member.full_name.items()}
             row = rows.get(key)
             if row is None:
                 session.add(

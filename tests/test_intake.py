@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from bot.composition import Desk
 from handlers.db import Database
-from handlers.intake import Requester, RequestDraft, reply_language, submit
+from handlers.intake import RequestDraft, Requester, reply_language, submit
 from handlers.models import AuditEvent, ClockRow, MessageRow, OutboxItem, Request
 from handlers.profiles import DeskConfig, Organisation, load_config
 
@@ -69,7 +69,9 @@ async def test_a_ukrainian_request_is_queued_with_its_statutory_clocks(
     async with desk.db.sessions() as session:
         clocks = {
             c.name: (c.statutory_end, c.target, c.article)
-            for c in await session.scalars(select(ClockRow).where(ClockRow.request_id == request.id))
+            for c in await session.scalars(
+                select(ClockRow).where(ClockRow.request_id == request.id)
+            )
         }
         events = (await session.scalars(select(AuditEvent))).all()
         messages = (await session.scalars(select(MessageRow))).all()

@@ -1,0 +1,1036 @@
+"""Desk configuration and organisation profiles, loaded from one TOML file.
+
+Every statutory notice depends on these values (the regime, the official's full name, the
+authority that hears appeals), so the whole file is checked at start-up: a typo or a missing
+value stops the desk with one plain "FILE: KEY: what is wrong" line per problem instead of
+surfacing weeks later in a letter to a requester. Secrets never live in the file; they come
+from the environment, read in one place (:func:`load_config`), except mailbox passwords, which
+:meth:`Mailbox.password` reads at use time from the variable the file names.
+"""
+
+import difflib
+import os
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from functools import cache
+from pathlib import Path
+from types import UnionType
+from typing import Annotated, Any, Final, Literal, Self, Union, get_args, get_origin
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, available_timezones
+
+import holidays
+from email_validator import EmailNotValidError, validate_email
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+__all__ = [
+    "DEFAULT_CONFIG_FILE",
+    "DEFAULT_DATABASE_URL",
+    "ENV_CONFIG",
+    "ENV_DATABASE_URL",
+    "ENV_ENCRYPTION_KEY",
+    "ENV_TELEGRAM_TOKEN",
+    "LANGUAGES",
+    "MARTIAL_LAW_SINCE",
+    "REFERENCE_CONFIG",
+    "REGIMES",
+    "STAFF_ROLES",
+    "UA_SUPERVISORY_AUTHORITY",
+    "Calendars",
+    "ConfigError",
+    "DeskConfig",
+    "Language",
+    "Localized",
+    "Mailbox",
+    "MartialLawPeriod",
+    "Organisation",
+    "Person",
+    "Regime",
+    "StaffMember",
+    "StaffRole",
+    "SupervisoryAuthority",
+    "UnknownOrganisationError",
+    "load_config",
+]
+
+Language = Literal["uk", "en"]
+Regime = Literal["ua", "gdpr", "ccpa"]
+StaffRole = Literal["officer", "approver", "admin"]
+
+LANGUAGES: Final[tuple[Language, ...]] = get_args(Language)
+REGIMES: Final[tuple[Regime, ...]] = get_args(Regime)
+STAFF_ROLES: Final[tuple[StaffRole, ...]] = get_args(StaffRole)
+
+ENV_CONFIG: Final = "PRIVACYDESK_CONFIG"
+ENV_DATABASE_URL: Final = "PRIVACYDESK_DATABASE_URL"
+ENV_TELEGRAM_TOKEN: Final = "PRIVACYDESK_TELEGRAM_TOKEN"  # noqa: S105 (a variable name)
+ENV_ENCRYPTION_KEY: Final = "PRIVACYDESK_ENCRYPTION_KEY"
+
+DEFAULT_CONFIG_FILE: Final = Path("privacydesk.toml")
+REFERENCE_CONFIG: Final = "profiles/reference.toml"
+# Three slashes: a path relative to the current directory (SQLAlchemy URL syntax).
+DEFAULT_DATABASE_URL: Final = "sqlite+aiosqlite:///var/privacydesk.sqlite3"
+# Martial law in Ukraine since 24 February 2022, not yet lifted (Law 2136-IX Art. 6(6)).
+MARTIAL_LAW_SINCE: Final = date(2022, 2, 24)
+
+# Law 2297-VI Art. 18(1) after 2014: appeals go to the Commissioner (or a court). The seed
+# policy's "authorised state body" is the pre-2014 wording, so the name is checked, not trusted.
+UA_SUPERVISORY_AUTHORITY: Final[Mapping[Language, str]] = {
+    "uk": "Уповноважений Верховної Ради України з прав людини",
+    "en": "Ukrainian Parliament Commissioner for Human Rights",
+}
+
+Loc = tuple[str | int, ...]
+
+
+class ConfigError(Exception):
+    """Every problem as 'FILE: KEY: what is wrong' lines; never a traceback.
+
+    The CLI prints ``str(error)`` and exits: the reader is a privacy officer editing a TOML
+    file, so each line names the file and the dotted key and says what to fix.
+    """
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems: list[str] = list(dict.fromkeys(problems))
+        super().__init__("\n".join(self.problems))
+
+    def __str__(self) -> str:
+        return "\n".join(self.problems)
+
+
+class UnknownOrganisationError(ConfigError, KeyError):
+    """An organisation id that the configuration does not define.
+
+    A KeyError so that lookups behave like a mapping, a ConfigError so that the CLI reports it
+    as a configuration problem with the list of ids that do exist.
+    """
+
+    def __init__(self, org_id: str, known: Iterable[str]) -> None:
+        self.org_id = org_id
+        self.known = sorted(known)
+        listed = ", ".join(self.known) or "none"
+        super().__init__([f"unknown organisation {org_id!r} (configured: {listed})"])
+
+
+# --- value checks -------------------------------------------------------------------------
+
+_PROBLEM: Final = "privacydesk_config"
+
+
+def _problem(message: str) -> PydanticCustomError:
+    """A validation error whose text is shown to the officer exactly as written."""
+    return PydanticCustomError(_PROBLEM, "{message}", {"message": message})
+
+
+def _raise_problems(title: str, problems: Sequence[tuple[Loc, str, object]]) -> None:
+    """Raise cross-field problems at the exact key they concern, so the line names it."""
+    if problems:
+        raise ValidationError.from_exception_data(
+            title,
+            [
+                InitErrorDetails(type=_problem(msg), loc=loc, input=value)
+                for loc, msg, value in problems
+            ],
+        )
+
+
+def _show(value: object) -> str:
+    """A value as the officer wrote it in TOML, shortened so a line stays readable."""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, str):
+        text = f"'{value}'"
+    else:
+        text = str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _check_email(value: str) -> str:
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise _problem(f"not a valid e-mail address {_show(value)}: {exc}") from None
+
+
+@cache
+def _time_zones() -> frozenset[str]:
+    # "localtime" would make the clocks depend on the host's settings.
+    return frozenset(available_timezones() - {"localtime", "posixrules", "Factory"})
+
+
+def _check_timezone(value: str) -> str:
+    if value not in _time_zones():
+        close = difflib.get_close_matches(value, sorted(_time_zones()), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise _problem(
+            f"unknown time zone {_show(value)} (expected an IANA name such as Europe/Kyiv{hint})"
+        )
+    ZoneInfo(value)
+    return value
+
+
+@cache
+def _holiday_countries() -> Mapping[str, list[str]]:
+    """Country code -> subdivision codes that the holidays package knows."""
+    countries: Mapping[str, list[str]] = holidays.list_supported_countries()
+    return countries
+
+
+def _check_country(value: str) -> str:
+    code = value.upper()
+    if code not in _holiday_countries():
+        raise _problem(
+            f"unknown country {_show(value)} for public holidays "
+            "(expected an ISO 3166 code that the holidays package supports, such as IE, DE or FR)"
+        )
+    return code
+
+
+_ORG_ID = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+
+
+def _check_org_id(value: str) -> str:
+    if not _ORG_ID.fullmatch(value):
+        raise _problem(
+            f"organisation id {_show(value)} must be a lowercase slug: a letter, then letters, "
+            "digits, '-' or '_', at most 32 characters"
+        )
+    return value
+
+
+_URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://.*", re.DOTALL)
+
+
+def _check_database_url(value: str) -> str:
+    # The value is never echoed: a database URL may carry a password.
+    if not _URL_SCHEME.fullmatch(value):
+        raise _problem(
+            "not a database URL (expected e.g. sqlite+aiosqlite:///var/privacydesk.sqlite3 "
+            "or postgresql+asyncpg://desk@db.internal/privacydesk)"
+        )
+    return value
+
+
+def _check_file_database_url(value: str) -> str:
+    _check_database_url(value)
+    try:
+        password = urlsplit(value).password
+    except ValueError:
+        password = None
+    if password:
+        raise _problem(
+            f"contains a password; keep secrets out of this file and put the whole URL in "
+            f"the environment variable {ENV_DATABASE_URL}"
+        )
+    return value
+
+
+def _check_web_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise _problem(f"not a web address {_show(value)} (expected https://...)")
+    return value
+
+
+_HOST = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?")
+
+
+def _check_host(value: str) -> str:
+    if not _HOST.fullmatch(value):
+        raise _problem(
+            f"not a host name {_show(value)} (expected e.g. imap.example.com, "
+            "without imap:// and without a port)"
+        )
+    return value
+
+
+_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
+
+
+def _check_env_name(value: str) -> str:
+    # Upper case only: also catches most passwords pasted here by mistake.
+    if not _ENV_NAME.fullmatch(value):
+        raise _problem(
+            "not an environment variable name (capital letters, digits and '_', such as "
+            "PRIVACYDESK_MAILBOX_PASSWORD); the password goes in that variable, never in this file"
+        )
+    return value
+
+
+def _check_full_name(value: str) -> str:
+    if len(value.split()) < 2:
+        raise _problem(
+            f"{_show(value)} is not a full name: give at least surname and first name "
+            "(for Ukrainian notices the ПІБ: surname, first name, patronymic)"
+        )
+    return value
+
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Localized = dict[Language, Text]
+"""A text per language; the organisation checks that each of its languages has one."""
+FullName = Annotated[Text, AfterValidator(_check_full_name)]
+LocalizedFullName = dict[Language, FullName]
+Email = Annotated[Text, AfterValidator(_check_email)]
+WebUrl = Annotated[Text, AfterValidator(_check_web_url)]
+Host = Annotated[Text, AfterValidator(_check_host)]
+Port = Annotated[int, Field(ge=1, le=65535)]
+EnvName = Annotated[Text, AfterValidator(_check_env_name)]
+TimeZoneName = Annotated[Text, AfterValidator(_check_timezone)]
+CountryCode = Annotated[Text, AfterValidator(_check_country)]
+OrgId = Annotated[str, AfterValidator(_check_org_id)]
+DatabaseUrl = Annotated[Text, AfterValidator(_check_database_url)]
+FileDatabaseUrl = Annotated[Text, AfterValidator(_check_file_database_url)]
+
+
+def _duplicates(items: Sequence[object]) -> list[tuple[int, int]]:
+    """(index, index of first occurrence) for every repeated item."""
+    first: dict[object, int] = {}
+    repeated: list[tuple[int, int]] = []
+    for index, item in enumerate(items):
+        if item in first:
+            repeated.append((index, first[item]))
+        else:
+            first[item] = index
+    return repeated
+
+
+# --- models -------------------------------------------------------------------------------
+
+
+class _Section(BaseModel):
+    """Strict, immutable and closed: a typo in a key or a quoted number is an error."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class MartialLawPeriod(_Section):
+    """A period of martial law in Ukraine; ``end`` is its last day, None while in force.
+
+    While it is in force the Labour Code holidays and carry-overs do not apply to the ua
+    working-day clocks (Law 2136-IX Art. 6(6)).
+    """
+
+    start: date
+    end: date | None = None
+
+    @model_validator(mode="after")
+    def _end_not_before_start(self) -> Self:
+        if self.end is not None and self.end < self.start:
+            _raise_problems(
+                "MartialLawPeriod",
+                [(("end",), f"ends before it starts ({self.start.isoformat()})", self.end)],
+            )
+        return self
+
+    def covers(self, day: date) -> bool:
+        """Whether martial law is in force on ``day`` (both ends inclusive)."""
+        return self.start <= day and (self.end is None or day <= self.end)
+
+
+def _default_martial_law() -> list[MartialLawPeriod]:
+    return [MartialLawPeriod(start=MARTIAL_LAW_SINCE)]
+
+
+class Calendars(_Section):
+    """Calendar facts that a lawyer may want changed, so they are configuration, not code."""
+
+    ccpa_state_holidays: bool = True
+    martial_law: list[MartialLawPeriod] = Field(default_factory=_default_martial_law)
+
+    @model_validator(mode="after")
+    def _periods_in_order(self) -> Self:
+        problems: list[tuple[Loc, str, object]] = []
+        for index in range(1, len(self.martial_law)):
+            before, period = self.martial_law[index - 1], self.martial_law[index]
+            if before.end is None or period.start <= before.end:
+                problems.append(
+                    (
+                        ("martial_law", index, "start"),
+                        "overlaps the period before it; list periods in date order, "
+                        "each starting after the previous one ended",
+                        period.start,
+                    )
+                )
+        _raise_problems("Calendars", problems)
+        return self
+
+    def martial_law_in_force(self, day: date) -> bool:
+        """Whether any configured period of martial law covers ``day``."""
+        return any(period.covers(day) for period in self.martial_law)
+
+
+class Mailbox(_Section):
+    """A support mailbox the desk reads requests from and answers from.
+
+    Without ``imap_host`` the mailbox is known (for routing and ``privacydesk ingest``) but not
+    watched. The password is never stored: ``password_env`` names the variable holding it.
+    """
+
+    address: Email
+    username: Text | None = None
+    password_env: EnvName | None = None
+    imap_host: Host | None = None
+    imap_port: Port = 993
+    smtp_host: Host | None = None
+    smtp_port: Port = 465
+    processed_folder: Text = "PrivacyDesk/Processed"
+    quarantine_folder: Text = "PrivacyDesk/Quarantine"
+
+    @model_validator(mode="after")
+    def _check_servers(self) -> Self:
+        problems: list[tuple[Loc, str, object]] = []
+        if (self.imap_host or self.smtp_host) and self.password_env is None:
+            problems.append(
+                (
+                    ("password_env",),
+                    "missing required key (a mailbox with a server needs the name of the "
+                    "environment variable that holds its password)",
+                    None,
+                )
+            )
+        for key in ("processed_folder", "quarantine_folder"):
+            if getattr(self, key).casefold() == "inbox":
+                problems.append(((key,), "must not be INBOX (mail would loop)", "INBOX"))
+        if self.processed_folder == self.quarantine_folder:
+            problems.append(
+                (
+                    ("quarantine_folder",),
+                    "must differ from processed_folder (quarantined mail must stay visible)",
+                    self.quarantine_folder,
+                )
+            )
+        _raise_problems("Mailbox", problems)
+        return self
+
+    @property
+    def login(self) -> str:
+        """The IMAP/SMTP user name: ``username`` if set, else the address."""
+        return self.username or self.address
+
+    def password(self, env: Mapping[str, str]) -> SecretStr | None:
+        """The mailbox password from ``env[password_env]``; None if not configured or unset.
+
+        Read at use time so that a rotated secret is picked up on reconnect.
+        """
+        if self.password_env is None:
+            return None
+        value = env.get(self.password_env)
+        return SecretStr(value) if value else None
+
+
+class Person(_Section):
+    """A named official: the responsible person (Law 2297-VI Art. 24) or a DPO."""
+
+    full_name: LocalizedFullName
+    position: Localized
+    email: Email
+
+
+class SupervisoryAuthority(_Section):
+    """Where a requester may complain; named in every refusal and "no action" notice."""
+
+    name: Localized
+    website: WebUrl | None = None
+
+
+class StaffMember(_Section):
+    """A person allowed to act in the staff chat.
+
+    Roles: ``officer`` handles requests and drafts replies; ``approver`` may also approve
+    decisions; ``admin`` is an approver who also manages the desk.
+    """
+
+    telegram_user_id: Annotated[int, Field(gt=0)]
+    full_name: LocalizedFullName
+    role: StaffRole
+    language: Language | None = None
+
+    @property
+    def can_approve(self) -> bool:
+        """Whether this member may approve a decision (refusal, extension, reply)."""
+        return self.role in ("approver", "admin")
+
+
+class Organisation(_Section):
+    """One customer: a controller, the regimes it is under and the people who answer."""
+
+    id: OrgId
+    legal_name: Localized
+    brand_names: list[Text] = Field(min_length=1)
+    registration_code: Text | None = None
+    address: Localized | None = None
+    websites: list[WebUrl] = Field(default_factory=list)
+    contact_email: Email
+    regimes: list[Regime] = Field(min_length=1)
+    languages: list[Language] = Field(min_length=1)
+    default_language: Language
+    reply_language_for_ru: Language
+    timezone: TimeZoneName
+    gdpr_holiday_country: CountryCode | None = None
+    gdpr_holiday_subdiv: Text | None = None
+    mailboxes: list[Mailbox] = Field(default_factory=list)
+    responsible_person: Person
+    dpo: Person | None = None
+    supervisory_authority: SupervisoryAuthority
+    staff: list[StaffMember] = Field(min_length=1)
+    staff_chat_id: int | None = None
+    acknowledge_automatically: bool = True
+    refusal_needs_second_approver: bool = False
+
+    @model_validator(mode="after")
+    def _check_consistency(self) -> Self:
+        problems: list[tuple[Loc, str, object]] = []
+        for index, _ in _duplicates(self.regimes):
+            regime = self.regimes[index]
+            problems.append((("regimes", index), f"duplicate regime '{regime}'", regime))
+        for index, _ in _duplicates(self.languages):
+            lang = self.languages[index]
+            problems.append((("languages", index), f"duplicate language '{lang}'", lang))
+        listed = ", ".join(self.languages)
+        if "ua" in self.regimes and "uk" not in self.languages:
+            problems.append(
+                (
+                    ("languages",),
+                    "must include 'uk' for regime 'ua' (notices under Law 2297-VI go out in "
+                    "Ukrainian and name the official by ПІБ)",
+                    self.languages,
+                )
+            )
+        for key in ("default_language", "reply_language_for_ru"):
+            value = getattr(self, key)
+            if value not in self.languages:
+                problems.append(((key,), f"'{value}' is not one of languages ({listed})", value))
+        for loc, texts in self._localized_texts():
+            for lang in self.languages:
+                if lang not in texts:
+                    problems.append(
+                        (
+                            (*loc, lang),
+                            f"missing required key (every text needs an entry for '{lang}' "
+                            f"because languages lists {listed})",
+                            texts,
+                        )
+                    )
+        if "ua" in self.regimes:
+            problems.extend(self._ua_problems())
+        problems.extend(self._holiday_problems())
+        addresses = [mailbox.address.casefold() for mailbox in self.mailboxes]
+        for index, first in _duplicates(addresses):
+            problems.append(
+                (
+                    ("mailboxes", index, "address"),
+                    f"duplicate mailbox address (already at mailboxes[{first}])",
+                    addresses[index],
+                )
+            )
+        staff_ids = [member.telegram_user_id for member in self.staff]
+        for index, first in _duplicates(staff_ids):
+            problems.append(
+                (
+                    ("staff", index, "telegram_user_id"),
+                    f"duplicate telegram_user_id {staff_ids[index]} "
+                    f"(already used by staff[{first}])",
+                    staff_ids[index],
+                )
+            )
+        approvers = sum(member.can_approve for member in self.staff)
+        if self.refusal_needs_second_approver and approvers < 2:
+            problems.append(
+                (
+                    ("refusal_needs_second_approver",),
+                    "needs at least two staff members with role 'approver' or 'admin' "
+                    f"(found {approvers}), or no refusal could ever be approved",
+                    True,
+                )
+            )
+        if self.staff_chat_id == 0:
+            problems.append((("staff_chat_id",), "must not be 0", 0))
+        _raise_problems("Organisation", problems)
+        return self
+
+    def _localized_texts(self) -> list[tuple[Loc, Mapping[Language, str]]]:
+        texts: list[tuple[Loc, Mapping[Language, str]]] = [(("legal_name",), self.legal_name)]
+        if self.address is not None:
+            texts.append((("address",), self.address))
+        people = [("responsible_person", self.responsible_person), ("dpo", self.dpo)]
+        for key, person in people:
+            if person is not None:
+                texts.append(((key, "full_name"), person.full_name))
+                texts.append(((key, "position"), person.position))
+        texts.append((("supervisory_authority", "name"), self.supervisory_authority.name))
+        for index, member in enumerate(self.staff):
+            texts.append((("staff", index, "full_name"), member.full_name))
+        return texts
+
+    def _ua_problems(self) -> list[tuple[Loc, str, object]]:
+        problems: list[tuple[Loc, str, object]] = []
+        code = self.registration_code
+        if code is None:
+            problems.append(
+                (
+                    ("registration_code",),
+                    "missing required key (regime 'ua': the EDRPOU code, or the RNOKPP of a "
+                    "sole proprietor)",
+                    None,
+                )
+            )
+        elif not re.fullmatch(r"\d{8}|\d{10}", code):
+            problems.append(
+                (
+                    ("registration_code",),
+                    f"{_show(code)} is neither an EDRPOU code (8 digits) nor an RNOKPP (10 digits)",
+                    code,
+                )
+            )
+        for lang, official in UA_SUPERVISORY_AUTHORITY.items():
+            given = self.supervisory_authority.name.get(lang)
+            if given is not None and " ".join(given.split()) != official:
+                problems.append(
+                    (
+                        ("supervisory_authority", "name", lang),
+                        f"must be '{official}' for regime 'ua' (Law 2297-VI Art. 18(1))",
+                        given,
+                    )
+                )
+        return problems
+
+    def _holiday_problems(self) -> list[tuple[Loc, str, object]]:
+        country, subdiv = self.gdpr_holiday_country, self.gdpr_holiday_subdiv
+        if country is not None and "gdpr" not in self.regimes:
+            return [
+                (
+                    ("gdpr_holiday_country",),
+                    "only used for regime 'gdpr', which regimes does not list",
+                    country,
+                )
+            ]
+        if subdiv is None:
+            return []
+        if country is None:
+            return [
+                (("gdpr_holiday_subdiv",), "needs gdpr_holiday_country to be set as well", subdiv)
+            ]
+        known = _holiday_countries()[country]
+        if subdiv not in known:
+            listed = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
+            expected = f"expected one of: {listed}" if known else f"{country} has no subdivisions"
+            return [
+                (
+                    ("gdpr_holiday_subdiv",),
+                    f"unknown subdivision {_show(subdiv)} of {country} ({expected})",
+                    subdiv,
+                )
+            ]
+        return []
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The organisation's time zone (dates of receipt and GDPR deadlines are local to it)."""
+        return ZoneInfo(self.timezone)
+
+    def text(self, texts: Mapping[Language, str], language: Language) -> str:
+        """``texts`` in ``language``, or in the default language if the organisation lacks it."""
+        return texts.get(language) or texts[self.default_language]
+
+    def name_in(self, language: Language) -> str:
+        """The legal name in ``language`` (for notices and signatures)."""
+        return self.text(self.legal_name, language)
+
+    def reply_language(self, detected: str) -> Language:
+        """The language to answer a requester in, given the language their message is in."""
+        if detected == "ru":
+            return self.reply_language_for_ru
+        for language in self.languages:
+            if language == detected:
+                return language
+        return self.default_language
+
+    def staff_member(self, telegram_user_id: int) -> StaffMember | None:
+        """The configured staff member with this Telegram id; None means "may not act"."""
+        for member in self.staff:
+            if member.telegram_user_id == telegram_user_id:
+                return member
+        return None
+
+    def mailbox(self, address: str) -> Mailbox | None:
+        """This organisation's mailbox with ``address`` (case-insensitive)."""
+        wanted = address.strip().casefold()
+        for mailbox in self.mailboxes:
+            if mailbox.address.casefold() == wanted:
+                return mailbox
+        return None
+
+
+class DeskConfig(_Section):
+    """The whole desk: deployment values, secrets from the environment, the organisations."""
+
+    source: Path
+    database_url: DatabaseUrl = DEFAULT_DATABASE_URL
+    staff_language: Language = "en"
+    telegram_token: SecretStr | None = None
+    encryption_key: SecretStr | None = None
+    calendars: Calendars = Field(default_factory=Calendars)
+    organisations: dict[str, Organisation] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check_organisations(self) -> Self:
+        problems: list[tuple[Loc, str, object]] = []
+        owners: dict[str, str] = {}
+        chats: dict[int, str] = {}
+        for key, org in self.organisations.items():
+            if org.id != key:
+                problems.append(
+                    (
+                        ("organisations", key, "id"),
+                        f"differs from the table name ({org.id!r})",
+                        org.id,
+                    )
+                )
+            for index, mailbox in enumerate(org.mailboxes):
+                owner = owners.setdefault(mailbox.address.casefold(), key)
+                if owner != key:
+                    problems.append(
+                        (
+                            ("organisations", key, "mailboxes", index, "address"),
+                            f"already belongs to organisation '{owner}'",
+                            mailbox.address,
+                        )
+                    )
+            if org.staff_chat_id is not None:
+                owner = chats.setdefault(org.staff_chat_id, key)
+                if owner != key:
+                    problems.append(
+                        (
+                            ("organisations", key, "staff_chat_id"),
+                            f"already the staff chat of organisation '{owner}'",
+                            org.staff_chat_id,
+                        )
+                    )
+        _raise_problems("DeskConfig", problems)
+        return self
+
+    def organisation(self, org_id: str) -> Organisation:
+        """The organisation with this id; raises UnknownOrganisationError listing known ids."""
+        try:
+            return self.organisations[org_id]
+        except KeyError:
+            raise UnknownOrganisationError(org_id, self.organisations) from None
+
+    def organisation_for_mailbox(self, address: str) -> Organisation | None:
+        """The organisation that owns the mailbox ``address`` (case-insensitive), if any."""
+        for org in self.organisations.values():
+            if org.mailbox(address) is not None:
+                return org
+        return None
+
+    def organisation_for_staff_chat(self, chat_id: int) -> Organisation | None:
+        """The organisation whose staff chat is ``chat_id``, if any."""
+        for org in self.organisations.values():
+            if org.staff_chat_id == chat_id:
+                return org
+        return None
+
+
+class _DeskSection(_Section):
+    """The ``[desk]`` table; secrets are rejected here and read from the environment."""
+
+    database_url: FileDatabaseUrl = DEFAULT_DATABASE_URL
+    staff_language: Language = "en"
+
+
+class _ConfigFile(_Section):
+    """The file's shape, so that error locations are the officer's TOML keys."""
+
+    desk: _DeskSection = Field(default_factory=_DeskSection)
+    calendars: Calendars = Field(default_factory=Calendars)
+    organisations: dict[str, Organisation] = Field(min_length=1)
+
+
+# --- turning pydantic's errors into the officer's lines -----------------------------------
+
+_EXPECTED: Final[Mapping[str, str]] = {
+    "string_type": "a string",
+    "int_type": "an integer",
+    "int_parsing": "an integer",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "list_type": "an array",
+    "dict_type": "a table",
+    "model_type": "a table",
+    "model_attributes_type": "a table",
+    "date_type": "a date written without quotes, such as 2022-02-24",
+    "date_parsing": "a date written without quotes, such as 2022-02-24",
+}
+_LITERAL_NOUNS: Final[Mapping[frozenset[str], str]] = {
+    frozenset(REGIMES): "regime",
+    frozenset(LANGUAGES): "language",
+    frozenset(STAFF_ROLES): "role",
+}
+_SECRET_KEYS: Final[Mapping[str, str]] = {
+    "telegram_token": f"secrets never go in this file; set the environment variable "
+    f"{ENV_TELEGRAM_TOKEN} instead",
+    "encryption_key": f"secrets never go in this file; set the environment variable "
+    f"{ENV_ENCRYPTION_KEY} instead",
+    "password": "passwords never go in this file; put it in an environment variable and give "
+    "that variable's name in password_env",
+}
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _toml_type(value: object) -> str:
+    """TOML's name for the kind of value the officer wrote."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a float"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, date):
+        return "a date-time" if hasattr(value, "hour") else "a date"
+    return type(value).__name__
+
+
+def _key_path(loc: Loc) -> str:
+    """('organisations', 'acme', 'staff', 0, 'role') -> 'organisations.acme.staff[0].role'."""
+    if len(loc) == 3 and loc[0] == "organisations" and loc[2] == "id":
+        loc = loc[:2]  # the id is the table name
+    path = ""
+    for part in loc:
+        if part == "[key]":  # pydantic's marker for "the dict key itself is wrong"
+            continue
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            key = part if _BARE_KEY.fullmatch(part) else '"' + part.replace('"', '\\"') + '"'
+            path += f".{key}" if path else key
+    return path
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Strip Annotated and Optional so that the model or container underneath shows."""
+    while True:
+        origin = get_origin(annotation)
+        if origin is Annotated:
+            annotation = get_args(annotation)[0]
+        elif origin in (Union, UnionType):
+            options = [arg for arg in get_args(annotation) if arg is not type(None)]
+            if len(options) != 1:
+                return annotation
+            annotation = options[0]
+        else:
+            return annotation
+
+
+def _keys_at(root: type[BaseModel], loc: Loc) -> list[str]:
+    """The keys the table at ``loc`` accepts, to suggest one for a misspelt key."""
+    annotation: Any = root
+    for part in loc:
+        annotation = _unwrap(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            field = annotation.model_fields.get(str(part))
+            if field is None:
+                return []
+            annotation = field.annotation
+        elif get_origin(annotation) in (list, dict) and part != "[key]":
+            annotation = get_args(annotation)[-1]
+        else:
+            return []
+    annotation = _unwrap(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [name for name in annotation.model_fields if name != "id"]
+    return []
+
+
+def _describe(error: Mapping[str, Any], loc: Loc, root: type[BaseModel]) -> str:
+    """Pydantic's error in the officer's words."""
+    kind: str = error["type"]
+    ctx: Mapping[str, Any] = error.get("ctx") or {}
+    value = error.get("input")
+    if kind == _PROBLEM:
+        return str(ctx["message"])
+    if kind == "missing":
+        return "missing required key"
+    if kind == "extra_forbidden":
+        key = str(loc[-1]) if loc else ""
+        if key in _SECRET_KEYS:
+            return _SECRET_KEYS[key]
+        close = difflib.get_close_matches(key, _keys_at(root, loc[:-1]), n=1, cutoff=0.7)
+        return "unknown key" + (f" (did you mean '{close[0]}'?)" if close else "")
+    if kind == "literal_error":
+        expected = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        noun = _LITERAL_NOUNS.get(frozenset(expected), "value")
+        return f"unknown {noun} {_show(value)} (expected one of: {', '.join(expected)})"
+    if kind in _EXPECTED:
+        return f"expected {_EXPECTED[kind]}, got {_toml_type(value)}"
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind == "too_short":
+        minimum = int(ctx.get("min_length", 1))
+        return "must not be empty" if minimum == 1 else f"needs at least {minimum} entries"
+    bounds = {
+        "greater_than": "greater than",
+        "greater_than_equal": "at least",
+        "less_than": "less than",
+        "less_than_equal": "at most",
+    }
+    if kind in bounds:
+        limit = next(iter(ctx.values()), "?")
+        return f"must be {bounds[kind]} {limit}, got {_show(value)}"
+    if kind == "value_error" and "error" in ctx:
+        return str(ctx["error"])
+    return str(error["msg"])
+
+
+def _render(label: str, exc: ValidationError, root: type[BaseModel], prefix: Loc = ()) -> list[str]:
+    lines: list[str] = []
+    errors = exc.errors(include_url=False)
+    # A wrong dict key ("ru" in a per-language text) also fails its value; say it once.
+    bad_keys = {tuple(e["loc"][:-1]) for e in errors if e["loc"] and e["loc"][-1] == "[key]"}
+    for error in errors:
+        if tuple(error["loc"]) in bad_keys:
+            continue
+        loc: Loc = (*prefix, *error["loc"])
+        message = _describe(error, loc, root)
+        lines.append(f"{label}: {_key_path(loc)}: {message}" if loc else f"{label}: {message}")
+    return lines
+
+
+# --- loading -------------------------------------------------------------------------------
+
+
+def _find_config(path: Path | str | None, env: Mapping[str, str]) -> tuple[Path, str]:
+    """The file to read and, for a missing file, where its name came from."""
+    if path is not None:
+        return Path(path), ""
+    named = env.get(ENV_CONFIG, "").strip()
+    if named:
+        return Path(named).expanduser(), f" (named by {ENV_CONFIG})"
+    if DEFAULT_CONFIG_FILE.is_file():
+        return DEFAULT_CONFIG_FILE, ""
+    raise ConfigError(
+        [
+            f"environment: {ENV_CONFIG}: not set, and there is no {DEFAULT_CONFIG_FILE} in the "
+            f"current directory; set {ENV_CONFIG} to the configuration file "
+            f"({REFERENCE_CONFIG} is the shipped example)"
+        ]
+    )
+
+
+def _read_toml(source: Path, label: str, origin: str) -> dict[str, Any]:
+    try:
+        data = source.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError([f"{label}: file not found{origin}"]) from None
+    except IsADirectoryError:
+        raise ConfigError([f"{label}: cannot read the file: it is a directory"]) from None
+    except PermissionError:
+        raise ConfigError([f"{label}: cannot read the file: permission denied"]) from None
+    except OSError as exc:
+        raise ConfigError([f"{label}: cannot read the file: {exc.strerror or exc}"]) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            [f"{label}: cannot read the file: not UTF-8 text (bad byte at offset {exc.start})"]
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{label}: invalid TOML: {exc}"]) from None
+
+
+def _with_org_ids(raw: dict[str, Any], label: str, problems: list[str]) -> dict[str, Any]:
+    """Fill each organisation's id from its table name, which is the only place it is set."""
+    organisations = raw.get("organisations")
+    if not isinstance(organisations, dict):
+        return raw
+    filled: dict[str, Any] = {}
+    for key, table in organisations.items():
+        if isinstance(table, dict):
+            if "id" in table:
+                problems.append(
+                    f"{label}: {_key_path(('organisations', key))}.id: unknown key (the "
+                    f"organisation id is the table name, here '{key}')"
+                )
+            table = {**table, "id": key}
+        filled[key] = table
+    return {**raw, "organisations": filled}
+
+
+def _from_env(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None
+
+
+_TELEGRAM_TOKEN = re.compile(r"\d+:[A-Za-z0-9_-]+")
+
+
+def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = None) -> DeskConfig:
+    """Read, check and return the desk configuration, or raise ConfigError with every problem.
+
+    The file is ``path``, else the file named by PRIVACYDESK_CONFIG, else ./privacydesk.toml.
+    ``env`` (default: the process environment) supplies the secrets and overrides:
+    PRIVACYDESK_DATABASE_URL, PRIVACYDESK_TELEGRAM_TOKEN, PRIVACYDESK_ENCRYPTION_KEY. This is
+    the one place the desk reads its environment, so tests pass a plain dict.
+    """
+    environ: Mapping[str, str] = os.environ if env is None else env
+    source, origin = _find_config(path, environ)
+    label = str(source)
+    raw = _read_toml(source, label, origin)
+
+    problems: list[str] = []
+    raw = _with_org_ids(raw, label, problems)
+    file_config: _ConfigFile | None = None
+    try:
+        file_config = _ConfigFile.model_validate(raw)
+    except ValidationError as exc:
+        problems.extend(_render(label, exc, _ConfigFile))
+
+    database_url = _from_env(environ, ENV_DATABASE_URL)
+    if database_url is not None:
+        try:
+            _check_database_url(database_url)
+        except PydanticCustomError as exc:
+            problems.append(f"environment: {ENV_DATABASE_URL}: {exc.message()}")
+    token = _from_env(environ, ENV_TELEGRAM_TOKEN)
+    if token is not None and not _TELEGRAM_TOKEN.fullmatch(token):
+        problems.append(
+            f"environment: {ENV_TELEGRAM_TOKEN}: does not look like a bot token from "
+            "@BotFather (digits, a colon, then letters, digits, '-' or '_')"
+        )
+    encryption_key = _from_env(environ, ENV_ENCRYPTION_KEY)
+
+    if problems or file_config is None:
+        raise ConfigError(problems)
+    try:
+        return DeskConfig(
+            source=source,
+            database_url=database_url or file_config.desk.database_url,
+            staff_language=file_config.desk.staff_language,
+            telegram_token=SecretStr(token) if token else None,
+            encryption_key=SecretStr(encryption_key) if encryption_key else None,
+            calendars=file_config.calendars,
+            organisations=file_config.organisations,
+        )
+    except ValidationError as exc:
+        # Only the cross-organisation checks can fail here; their keys are file keys.
+        raise ConfigError(_render(label, exc, DeskConfig)) from None
