@@ -258,7 +258,7 @@ def queue(ctx: click.Context, org_id: str | None, as_of: datetime | None, as_jso
             entry.organisation_id,
             entry.status,
             ", ".join(entry.kinds) or "—",
-            _day(due.target) if due else "—",
+            _day(due.clock.target) if due else "—",
             _days_left(due.days_left) if due else Text("—"),
         )
     _console().print(table)
@@ -308,15 +308,42 @@ def _print_detail(detail: queries.RequestDetail, today: date) -> None:
     clocks = Table(title=_("Clocks as of {date}").format(date=_day(today)))
     for header in (_("Clock"), _("Article"), _("Statutory end"), _("Target"), _("Left")):
         clocks.add_column(header)
-    for clock in detail.clocks:
+    for view in detail.clocks:
+        clock = view.clock
         clocks.add_row(
             f"{clock.regime} {clock.name}",
             clock.article,
             _day(clock.statutory_end),
             _day(clock.target),
-            _days_left(clock.days_left),
+            _days_left(view.days_left),
         )
     console.print(clocks)
+    messages = Table(title=_("Messages"))
+    for header in (_("When"), _("Direction"), _("Channel"), _("Subject"), _("Text")):
+        messages.add_column(header)
+    for message in detail.messages:
+        body = str(message["body"])
+        messages.add_row(
+            str(message["at"])[:19],
+            _("in") if message["direction"] == "inbound" else _("out"),
+            str(message["channel"]),
+            str(message["subject"] or "—"),
+            body if len(body) <= 300 else body[:300] + "…",
+        )
+    console.print(messages)
+    if detail.outbox:
+        pending = Table(title=_("Outbox"))
+        for header in (_("Notice"), _("Channel"), _("Status"), _("Attempts"), _("Sent")):
+            pending.add_column(header)
+        for item in detail.outbox:
+            pending.add_row(
+                str(item["notice"]),
+                str(item["channel"]),
+                str(item["status"]),
+                str(item["attempts"]),
+                str(item["sent_at"] or "—")[:19],
+            )
+        console.print(pending)
     timeline = Table(title=_("Timeline"))
     for header in (_("When"), _("Who"), _("What"), _("Why")):
         timeline.add_column(header)

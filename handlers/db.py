@@ -1,5 +1,8 @@
 """Database engines, transactions and migrations for SQLite (embedded) and PostgreSQL.
 
+Alembic is imported only where it is used: most commands never migrate, and it is a
+tenth of a second of start-up.
+
 SQLite runs in WAL mode with ``BEGIN IMMEDIATE`` transactions: a writer takes the lock
 when it starts instead of failing half-way on a lock upgrade, so several processes on
 one file queue up (busy timeout) rather than error. PostgreSQL needs nothing special:
@@ -11,12 +14,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -25,6 +24,9 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 #: Seconds a SQLite writer waits for another process's transaction to finish.
 SQLITE_BUSY_TIMEOUT_S = 30.0
@@ -104,15 +106,15 @@ class Database:
         async with self.sessions() as session, session.begin():
             yield session
 
-    async def upgrade(self) -> str:
-        """Create or upgrade the schema to the newest migration; returns the revision."""
+    async def upgrade(self, to: str = "head") -> str:
+        """Create or upgrade the schema (to the newest migration by default); returns it."""
         try:
             async with self.engine.begin() as conn:
                 if conn.dialect.name == "postgresql":
                     await conn.execute(
                         text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK_ID}
                     )
-                await conn.run_sync(_upgrade_sync)
+                await conn.run_sync(_upgrade_sync, to)
         except OSError as exc:
             raise DatabaseError(
                 f"cannot reach the database {redacted(self.url)}: {exc.strerror or exc}"
@@ -121,6 +123,8 @@ class Database:
 
     async def revision(self) -> str | None:
         """The schema revision the database is at, or None when it was never initialised."""
+        from alembic.runtime.migration import MigrationContext
+
         async with self.engine.connect() as conn:
             return await conn.run_sync(
                 lambda sync: MigrationContext.configure(sync).get_current_revision()
@@ -128,6 +132,8 @@ class Database:
 
     async def require_current(self) -> None:
         """Refuse to work on a database that ``privacydesk init`` has not brought up to date."""
+        from alembic.script import ScriptDirectory
+
         current = await self.revision()
         head = ScriptDirectory.from_config(alembic_config()).get_current_head()
         if current != head:
@@ -143,12 +149,16 @@ class Database:
 
 def alembic_config() -> Config:
     """Alembic configuration pointing at the migrations shipped inside ``handlers``."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", "handlers:migrations")
     return cfg
 
 
-def _upgrade_sync(connection: Connection) -> None:
+def _upgrade_sync(connection: Connection, to: str) -> None:
+    from alembic import command
+
     cfg = alembic_config()
     cfg.attributes["connection"] = connection
-    command.upgrade(cfg, "head")
+    command.upgrade(cfg, to)

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -186,6 +187,17 @@ class ClockPauseRow(Base):
     """A GDPR identity pause, kept as an interval so the receipt time is never rewritten."""
 
     __tablename__ = "clock_pauses"
+    __table_args__ = (
+        # At most one open pause per request and regime, even with racing writers.
+        Index(
+            "uq_clock_pauses_open",
+            "request_id",
+            "regime",
+            unique=True,
+            sqlite_where=text("ended_on IS NULL"),
+            postgresql_where=text("ended_on IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)

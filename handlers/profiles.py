@@ -12,7 +12,7 @@ import difflib
 import os
 import re
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -440,7 +440,8 @@ class Person(_Section):
 
 
 class SupervisoryAuthority(_Section):
-    """Where a requester may complain; named in every refusal and "no action" notice."""
+    """Where a requester may complain under one regime; named in the refusal and "no action"
+    notices that rely on that regime (Law 2297-VI Art. 18(1), GDPR Art. 12(4) and 77)."""
 
     name: Localized
     website: WebUrl | None = None
@@ -484,7 +485,9 @@ class Organisation(_Section):
     mailboxes: list[Mailbox] = Field(default_factory=list)
     responsible_person: Person
     dpo: Person | None = None
-    supervisory_authority: SupervisoryAuthority
+    # One per regime in `regimes` and no other: a ua+gdpr company names the Commissioner for
+    # its ua notices and an EU authority for its gdpr notices.
+    supervisory_authorities: dict[Regime, SupervisoryAuthority]
     staff: list[StaffMember] = Field(min_length=1)
     staff_chat_id: int | None = None
     acknowledge_automatically: bool = True
@@ -524,6 +527,7 @@ class Organisation(_Section):
                             texts,
                         )
                     )
+        problems.extend(self._authority_problems())
         if "ua" in self.regimes:
             problems.extend(self._ua_problems())
         problems.extend(self._holiday_problems())
@@ -570,10 +574,39 @@ class Organisation(_Section):
             if person is not None:
                 texts.append(((key, "full_name"), person.full_name))
                 texts.append(((key, "position"), person.position))
-        texts.append((("supervisory_authority", "name"), self.supervisory_authority.name))
+        for regime in self.regimes:  # an entry for another regime is reported on its own
+            authority = self.supervisory_authorities.get(regime)
+            if authority is not None:
+                texts.append((("supervisory_authorities", regime, "name"), authority.name))
         for index, member in enumerate(self.staff):
             texts.append((("staff", index, "full_name"), member.full_name))
         return texts
+
+    def _authority_problems(self) -> list[tuple[Loc, str, object]]:
+        problems: list[tuple[Loc, str, object]] = []
+        for regime in dict.fromkeys(self.regimes):
+            if regime not in self.supervisory_authorities:
+                problems.append(
+                    (
+                        ("supervisory_authorities", regime),
+                        f"missing required key (regimes lists '{regime}': name the authority "
+                        'that hears complaints under it, for its refusal and "no action" '
+                        "notices)",
+                        None,
+                    )
+                )
+        listed = ", ".join(self.regimes)
+        for regime, authority in self.supervisory_authorities.items():
+            if regime not in self.regimes:
+                problems.append(
+                    (
+                        ("supervisory_authorities", regime),
+                        f"regime '{regime}' is not in regimes ({listed}); remove this table "
+                        f"or add '{regime}' to regimes",
+                        authority,
+                    )
+                )
+        return problems
 
     def _ua_problems(self) -> list[tuple[Loc, str, object]]:
         problems: list[tuple[Loc, str, object]] = []
@@ -595,12 +628,14 @@ class Organisation(_Section):
                     code,
                 )
             )
+        authority = self.supervisory_authorities.get("ua")
+        names: Mapping[Language, str] = {} if authority is None else authority.name
         for lang, official in UA_SUPERVISORY_AUTHORITY.items():
-            given = self.supervisory_authority.name.get(lang)
+            given = names.get(lang)
             if given is not None and " ".join(given.split()) != official:
                 problems.append(
                     (
-                        ("supervisory_authority", "name", lang),
+                        ("supervisory_authorities", "ua", "name", lang),
                         f"must be '{official}' for regime 'ua' (Law 2297-VI Art. 18(1))",
                         given,
                     )
@@ -644,6 +679,20 @@ class Organisation(_Section):
     def text(self, texts: Mapping[Language, str], language: Language) -> str:
         """``texts`` in ``language``, or in the default language if the organisation lacks it."""
         return texts.get(language) or texts[self.default_language]
+
+    def supervisory_authority(self, regime: Regime) -> SupervisoryAuthority:
+        """The authority named in notices that rely on ``regime``.
+
+        Loading guarantees one for every regime in ``regimes``; asking for a regime the
+        organisation is not under is a bug in the caller and raises KeyError.
+        """
+        try:
+            return self.supervisory_authorities[regime]
+        except KeyError:
+            listed = ", ".join(self.regimes)
+            raise KeyError(
+                f"organisation {self.id!r} is not under regime {regime!r} (regimes: {listed})"
+            ) from None
 
     def name_in(self, language: Language) -> str:
         """The legal name in ``language`` (for notices and signatures)."""
@@ -900,13 +949,22 @@ def _describe(error: Mapping[str, Any], loc: Loc, root: type[BaseModel]) -> str:
     return str(error["msg"])
 
 
-def _render(label: str, exc: ValidationError, root: type[BaseModel], prefix: Loc = ()) -> list[str]:
+def _render(
+    label: str,
+    exc: ValidationError,
+    root: type[BaseModel],
+    prefix: Loc = (),
+    reported_missing: Collection[Loc] = (),
+) -> list[str]:
+    """One line per error; ``reported_missing`` are keys whose absence is already explained."""
     lines: list[str] = []
     errors = exc.errors(include_url=False)
     # A wrong dict key ("ru" in a per-language text) also fails its value; say it once.
     bad_keys = {tuple(e["loc"][:-1]) for e in errors if e["loc"] and e["loc"][-1] == "[key]"}
     for error in errors:
         if tuple(error["loc"]) in bad_keys:
+            continue
+        if error["type"] == "missing" and tuple(error["loc"]) in reported_missing:
             continue
         loc: Loc = (*prefix, *error["loc"])
         message = _describe(error, loc, root)
@@ -958,22 +1016,56 @@ def _read_toml(source: Path, label: str, origin: str) -> dict[str, Any]:
         raise ConfigError([f"{label}: invalid TOML: {exc}"]) from None
 
 
-def _with_org_ids(raw: dict[str, Any], label: str, problems: list[str]) -> dict[str, Any]:
-    """Fill each organisation's id from its table name, which is the only place it is set."""
+_OLD_AUTHORITY_KEY: Final = "supervisory_authority"
+_AUTHORITIES_KEY: Final = "supervisory_authorities"
+
+
+def _renamed_authority(key: str, table: Mapping[str, Any]) -> str:
+    """What to write instead of the single ``supervisory_authority`` of earlier versions."""
+    regimes = table.get("regimes")
+    listed = regimes if isinstance(regimes, list) else []
+    known = [regime for regime in dict.fromkeys(listed) if regime in REGIMES]
+    message = (
+        f"renamed to {_AUTHORITIES_KEY}.<regime>: one table with name (and website) for each "
+        "regime in regimes"
+    )
+    if known:
+        org = _key_path(("organisations", key))
+        tables = " and ".join(f"[{org}.{_AUTHORITIES_KEY}.{regime}]" for regime in known)
+        message += f"; write {tables} instead"
+    return message
+
+
+def _prepare_organisations(
+    raw: dict[str, Any], label: str, problems: list[str]
+) -> tuple[dict[str, Any], set[Loc]]:
+    """Fill each organisation's id from its table name, which is the only place it is set,
+    and explain keys of earlier versions.
+
+    Returns the data to validate and the missing keys whose absence is already explained.
+    """
     organisations = raw.get("organisations")
     if not isinstance(organisations, dict):
-        return raw
+        return raw, set()
     filled: dict[str, Any] = {}
+    explained: set[Loc] = set()
     for key, table in organisations.items():
         if isinstance(table, dict):
+            org = _key_path(("organisations", key))
             if "id" in table:
                 problems.append(
-                    f"{label}: {_key_path(('organisations', key))}.id: unknown key (the "
-                    f"organisation id is the table name, here '{key}')"
+                    f"{label}: {org}.id: unknown key (the organisation id is the table name, "
+                    f"here '{key}')"
                 )
             table = {**table, "id": key}
+            if _OLD_AUTHORITY_KEY in table:
+                problems.append(
+                    f"{label}: {org}.{_OLD_AUTHORITY_KEY}: {_renamed_authority(key, table)}"
+                )
+                del table[_OLD_AUTHORITY_KEY]
+                explained.add(("organisations", key, _AUTHORITIES_KEY))
         filled[key] = table
-    return {**raw, "organisations": filled}
+    return {**raw, "organisations": filled}, explained
 
 
 def _from_env(env: Mapping[str, str], name: str) -> str | None:
@@ -998,12 +1090,12 @@ def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = 
     raw = _read_toml(source, label, origin)
 
     problems: list[str] = []
-    raw = _with_org_ids(raw, label, problems)
+    raw, explained = _prepare_organisations(raw, label, problems)
     file_config: _ConfigFile | None = None
     try:
         file_config = _ConfigFile.model_validate(raw)
     except ValidationError as exc:
-        problems.extend(_render(label, exc, _ConfigFile))
+        problems.extend(_render(label, exc, _ConfigFile, reported_missing=explained))
 
     database_url = _from_env(environ, ENV_DATABASE_URL)
     if database_url is not None:

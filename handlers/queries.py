@@ -13,23 +13,19 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.clocks import Clock, Step, operative
 from handlers.lifecycle import OPEN_STATUSES
 from handlers.models import AuditEvent, ClockRow, MessageRow, OutboxItem, Request, Status
 
 #: Which clock step a request in a given status is working towards.
-_STEP_FOR_STATUS = {Status.EXTENDED: "extended"}
+_STEP_FOR_STATUS: dict[Status, Step] = {Status.EXTENDED: "extended"}
 
 
 @dataclass(frozen=True)
 class ClockView:
     """One stored clock and how many calendar days are left to its target."""
 
-    regime: str
-    name: str
-    step: str
-    article: str
-    statutory_end: date
-    target: date
+    clock: Clock
     days_left: int
 
     @property
@@ -38,14 +34,10 @@ class ClockView:
         return self.days_left < 0
 
     def as_json(self) -> dict[str, Any]:
-        """Stable JSON shape."""
+        """Stable JSON shape: the ``deadlines`` fields plus step and days left."""
         return {
-            "regime": self.regime,
-            "name": self.name,
-            "step": self.step,
-            "article": self.article,
-            "statutory_end": self.statutory_end.isoformat(),
-            "target": self.target.isoformat(),
+            **self.clock.as_json(),
+            "step": self.clock.step,
             "days_left": self.days_left,
             "overdue": self.overdue,
         }
@@ -133,26 +125,22 @@ class RequestDetail:
 
 
 def _view(row: ClockRow, today: date) -> ClockView:
-    return ClockView(
-        regime=row.regime,
+    clock = Clock(
         name=row.name,
-        step=row.step,
+        regime=row.regime,  # type: ignore[arg-type]
         article=row.article,
         statutory_end=row.statutory_end,
         target=row.target,
-        days_left=(row.target - today).days,
+        step=row.step,  # type: ignore[arg-type]
     )
-
-
-def _earliest(clocks: list[ClockView], step: str) -> ClockView | None:
-    """The operative clock of a step: the earliest target across regimes."""
-    candidates = [c for c in clocks if c.step == step]
-    return min(candidates, key=lambda c: (c.target, c.statutory_end), default=None)
+    return ClockView(clock=clock, days_left=(row.target - today).days)
 
 
 def _entry(request: Request, clocks: list[ClockView]) -> QueueEntry:
-    step = _STEP_FOR_STATUS.get(Status(request.status), "respond")
-    due = _earliest(clocks, step) or _earliest(clocks, "opt_out")
+    """The queue line: the operative (earliest) clock of the step the request is at."""
+    by_clock = {id(v.clock): v for v in clocks}
+    steps = {step: by_clock[id(c)] for step, c in operative([v.clock for v in clocks]).items()}
+    due = steps.get(_STEP_FOR_STATUS.get(Status(request.status), "respond")) or steps.get("opt_out")
     return QueueEntry(
         reference=request.reference or f"#{request.id}",
         organisation_id=request.organisation_id,
@@ -161,7 +149,7 @@ def _entry(request: Request, clocks: list[ClockView]) -> QueueEntry:
         kinds=list(request.kinds),
         language=request.language,
         received_at=request.received_at,
-        acknowledge=_earliest(clocks, "acknowledge"),
+        acknowledge=steps.get("acknowledge"),
         due=due,
     )
 
@@ -187,7 +175,7 @@ async def open_queue(
     requests = list((await session.scalars(query.order_by(Request.id))).all())
     clocks = await _clocks_by_request(session, [r.id for r in requests])
     entries = [_entry(r, [_view(c, today) for c in clocks[r.id]]) for r in requests]
-    return sorted(entries, key=lambda e: (e.due is None, e.due.target if e.due else date.max))
+    return sorted(entries, key=lambda e: (e.due is None, e.due.clock.target if e.due else date.max))
 
 
 async def find_request(session: AsyncSession, reference: str) -> Request | None:

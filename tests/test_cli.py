@@ -232,6 +232,8 @@ async def test_init_queue_and_show_on_a_real_database(database_url: str, tmp_pat
     assert {c["name"] for c in shown["clocks"]} == {"decision", "satisfy"}
     readable = run("show", str(first.request.reference), cwd=tmp_path, env=env).stdout
     assert "identity confirmed" in readable
+    assert "Видаліть мої дані" in readable
+    assert "staff_card" in readable
     assert officer.full_name["uk"] in readable
 
     missing = run("show", "PD-2026-999999", cwd=tmp_path, env=env, code=1)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from handlers.db import Database, DatabaseError
-from handlers.models import Base
+from handlers.models import Base, Request
 
 
 async def test_models_and_migrations_agree(db: Database) -> None:
@@ -37,3 +38,31 @@ async def test_a_fresh_database_is_refused_until_init(tmp_path: Path) -> None:
     await fresh.upgrade()
     await fresh.require_current()
     await fresh.close()
+
+
+async def test_upgrading_an_older_database_keeps_its_requests(tmp_path: Path) -> None:
+    old = Database(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    assert await old.upgrade("0001") == "0001"
+    async with old.transaction() as session:
+        session.add(
+            Request(
+                reference="PD-2026-000001",
+                organisation_id="justschool",
+                channel="email",
+                external_id="<kept@x>",
+                language="uk",
+                reply_language="uk",
+                kinds=["access"],
+                regimes=["ua"],
+                received_at=datetime(2026, 11, 2, tzinfo=UTC),
+            )
+        )
+    with pytest.raises(DatabaseError, match="at revision 0001"):
+        await old.require_current()
+    head = await old.upgrade()
+    assert head != "0001"
+    await old.require_current()
+    async with old.sessions() as session:
+        kept = await session.scalar(select(Request.reference))
+    assert kept == "PD-2026-000001"
+    await old.close()

@@ -40,7 +40,7 @@ full_name = { uk = "Іваненко Іван Іванович", en = "Ivanenko 
 position = { uk = "директор", en = "Director" }
 email = "director@acme.com.ua"
 
-[organisations.acme.supervisory_authority.name]
+[organisations.acme.supervisory_authorities.ua.name]
 uk = "Уповноважений Верховної Ради України з прав людини"
 en = "Ukrainian Parliament Commissioner for Human Rights"
 
@@ -74,7 +74,7 @@ full_name = { en = "Murphy Sean" }
 position = { en = "DPO" }
 email = "dpo@eu-ltd.ie"
 
-[organisations.eu.supervisory_authority]
+[organisations.eu.supervisory_authorities.gdpr]
 name = { en = "Data Protection Commission" }
 
 [[organisations.eu.staff]]
@@ -128,7 +128,6 @@ def test_reference_just_services(reference: DeskConfig) -> None:
     assert "en" in org.languages
     assert org.default_language == "en"
     assert org.timezone == "Europe/Dublin"
-    assert org.supervisory_authority.name["en"]
     assert org.refusal_needs_second_approver is False
     assert [m.address for m in org.mailboxes] == ["support@justservices.cc"]
 
@@ -148,9 +147,29 @@ def test_reference_justschool(reference: DeskConfig) -> None:
     ]
     assert org.responsible_person.full_name["uk"] == "Фурманенко Ігор Русланович"
     assert org.legal_name["en"] == "Private Entrepreneur Furmanenko Igor Ruslanovych"
-    assert dict(org.supervisory_authority.name) == dict(UA_SUPERVISORY_AUTHORITY)
     assert org.refusal_needs_second_approver is True
     assert sum(member.can_approve for member in org.staff) >= 2
+
+
+def test_reference_authority_per_regime(reference: DeskConfig) -> None:
+    school = reference.organisation("justschool")
+    assert set(school.supervisory_authorities) == {"ua"}
+    commissioner = school.supervisory_authority("ua")
+    assert dict(commissioner.name) == dict(UA_SUPERVISORY_AUTHORITY)
+    assert commissioner.website == "https://ombudsman.gov.ua"
+
+    services = reference.organisation("justservices")
+    assert set(services.supervisory_authorities) == {"gdpr", "ccpa"}
+    dpc = services.supervisory_authority("gdpr")
+    assert dpc.name["en"] == "Data Protection Commission (Ireland)"
+    assert dpc.website == "https://www.dataprotection.ie"
+    cppa = services.supervisory_authority("ccpa")
+    assert cppa.name["en"] == "California Privacy Protection Agency"
+    assert cppa.name["uk"].startswith("Агентство із захисту приватності Каліфорнії")
+    assert cppa.website == "https://cppa.ca.gov"
+
+    with pytest.raises(KeyError, match="not under regime 'ua'"):
+        services.supervisory_authority("ua")
 
 
 def test_reference_staff_have_full_names_in_every_language(reference: DeskConfig) -> None:
@@ -311,6 +330,33 @@ def test_peacetime_is_an_empty_list(tmp_path: Path) -> None:
     assert not config.calendars.martial_law_in_force(date(2026, 1, 1))
 
 
+UA_GDPR = edit(
+    'regimes = ["ua"]',
+    'regimes = ["ua", "gdpr"]',
+    BASE
+    + """
+[organisations.acme.supervisory_authorities.gdpr]
+name = { uk = "Комісія із захисту даних Ірландії", en = "Data Protection Commission (Ireland)" }
+website = "https://www.dataprotection.ie"
+""",
+)
+
+
+def test_authority_per_regime(tmp_path: Path) -> None:
+    org = load_config(write(tmp_path, UA_GDPR), env={}).organisation("acme")
+    assert org.regimes == ["ua", "gdpr"]
+    assert dict(org.supervisory_authority("ua").name) == dict(UA_SUPERVISORY_AUTHORITY)
+    assert org.supervisory_authority("ua").website is None
+    gdpr = org.supervisory_authority("gdpr")
+    assert gdpr.name == {
+        "uk": "Комісія із захисту даних Ірландії",
+        "en": "Data Protection Commission (Ireland)",
+    }
+    assert gdpr.website == "https://www.dataprotection.ie"
+    with pytest.raises(KeyError, match=r"'acme' is not under regime 'ccpa' \(regimes: ua, gdpr\)"):
+        org.supervisory_authority("ccpa")
+
+
 # --- each mistake becomes exactly one plain line ------------------------------------------
 
 
@@ -389,9 +435,9 @@ def test_unknown_language_and_role(tmp_path: Path) -> None:
         "(expected one of: uk, en)"
     ]
     # a wrong key with a wrong value: one line about the key, not a second about the value
-    text = BASE + "[organisations.acme.supervisory_authority.name.de]\n"
+    text = BASE + "[organisations.acme.supervisory_authorities.ua.name.de]\n"
     assert problems(tmp_path, text) == [
-        "FILE: organisations.acme.supervisory_authority.name.de: unknown language 'de' "
+        "FILE: organisations.acme.supervisory_authorities.ua.name.de: unknown language 'de' "
         "(expected one of: uk, en)"
     ]
 
@@ -489,8 +535,74 @@ def test_ua_supervisory_authority_is_the_commissioner(tmp_path: Path) -> None:
         'uk = "Уповноважений державний орган з питань захисту персональних даних"',
     )
     assert problems(tmp_path, text) == [
-        "FILE: organisations.acme.supervisory_authority.name.uk: must be 'Уповноважений "
+        "FILE: organisations.acme.supervisory_authorities.ua.name.uk: must be 'Уповноважений "
         "Верховної Ради України з прав людини' for regime 'ua' (Law 2297-VI Art. 18(1))"
+    ]
+    # also when the organisation is under another regime as well
+    text = edit(
+        'uk = "Уповноважений Верховної Ради України з прав людини"',
+        'uk = "Комісія із захисту даних Ірландії"',
+        UA_GDPR,
+    )
+    assert problems(tmp_path, text) == [
+        "FILE: organisations.acme.supervisory_authorities.ua.name.uk: must be 'Уповноважений "
+        "Верховної Ради України з прав людини' for regime 'ua' (Law 2297-VI Art. 18(1))"
+    ]
+
+
+def test_every_regime_needs_its_authority(tmp_path: Path) -> None:
+    text = edit('regimes = ["ua"]', 'regimes = ["ua", "gdpr"]')
+    assert problems(tmp_path, text) == [
+        "FILE: organisations.acme.supervisory_authorities.gdpr: missing required key (regimes "
+        "lists 'gdpr': name the authority that hears complaints under it, for its refusal and "
+        '"no action" notices)'
+    ]
+    text = edit("[organisations.acme.supervisory_authorities.ua.name]", "[x]")
+    assert problems(tmp_path, text)[0] == (
+        "FILE: organisations.acme.supervisory_authorities: missing required key"
+    )
+
+
+def test_authority_for_a_regime_not_listed(tmp_path: Path) -> None:
+    text = edit('regimes = ["ua", "gdpr"]', 'regimes = ["ua"]', UA_GDPR)
+    assert problems(tmp_path, text) == [
+        "FILE: organisations.acme.supervisory_authorities.gdpr: regime 'gdpr' is not in "
+        "regimes (ua); remove this table or add 'gdpr' to regimes"
+    ]
+    text = BASE + '[organisations.acme.supervisory_authorities.gdrp]\nname = { en = "DPC" }\n'
+    assert problems(tmp_path, text) == [
+        "FILE: organisations.acme.supervisory_authorities.gdrp: unknown regime 'gdrp' "
+        "(expected one of: ua, gdpr, ccpa)"
+    ]
+
+
+def test_old_single_authority_key_says_it_was_renamed(tmp_path: Path) -> None:
+    old = "[organisations.acme.supervisory_authority.name]"
+    assert problems(
+        tmp_path, edit("[organisations.acme.supervisory_authorities.ua.name]", old)
+    ) == [
+        "FILE: organisations.acme.supervisory_authority: renamed to "
+        "supervisory_authorities.<regime>: one table with name (and website) for each regime "
+        "in regimes; write [organisations.acme.supervisory_authorities.ua] instead"
+    ]
+    text = edit(
+        "[organisations.eu.supervisory_authorities.gdpr]",
+        "[organisations.eu.supervisory_authority]",
+        GDPR_ORG,
+    )
+    text = edit('regimes = ["gdpr"]', 'regimes = ["gdpr", "ccpa"]', text)
+    assert problems(tmp_path, BASE + text) == [
+        "FILE: organisations.eu.supervisory_authority: renamed to "
+        "supervisory_authorities.<regime>: one table with name (and website) for each regime "
+        "in regimes; write [organisations.eu.supervisory_authorities.gdpr] and "
+        "[organisations.eu.supervisory_authorities.ccpa] instead"
+    ]
+    # next to the new key it is still refused, and not silently ignored
+    text = BASE + '[organisations.acme.supervisory_authority]\nname = { en = "x" }\n'
+    assert problems(tmp_path, text) == [
+        "FILE: organisations.acme.supervisory_authority: renamed to "
+        "supervisory_authorities.<regime>: one table with name (and website) for each regime "
+        "in regimes; write [organisations.acme.supervisory_authorities.ua] instead"
     ]
 
 
