@@ -105,6 +105,7 @@ async def resume(
     )
     if closed.rowcount != 1:  # type: ignore[attr-defined]
         raise PauseError(f"{request.reference}: the pause was ended meanwhile")
+    await session.refresh(open_pause)  # the identity map still holds ended_on = None
     intervals = [
         Pause(p.started_on, p.ended_on)
         for p in await session.scalars(

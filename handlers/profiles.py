@@ -1026,8 +1026,8 @@ def _renamed_authority(key: str, table: Mapping[str, Any]) -> str:
     listed = regimes if isinstance(regimes, list) else []
     known = [regime for regime in dict.fromkeys(listed) if regime in REGIMES]
     message = (
-        f"renamed to {_AUTHORITIES_KEY}.<regime>: one table with name (and website) for each "
-        "regime in regimes"
+        f"renamed to {_AUTHORITIES_KEY}.<regime> (one table with name and optional website "
+        "for each regime in regimes)"
     )
     if known:
         org = _key_path(("organisations", key))

@@ -103,6 +103,20 @@ async def database_url(
 
 
 @pytest.fixture
+async def empty_database_url(backend: str, tmp_path: Path) -> AsyncIterator[str]:
+    """URL of an empty database (no schema yet) on ``backend``, dropped after the test."""
+    if backend == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
+    name = f"pd_empty_{uuid.uuid4().hex[:12]}"
+    await _admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield pg_url(name)
+    finally:
+        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
 async def db(database_url: str) -> AsyncIterator[Database]:
     """An open ``Database`` on a fresh, migrated database."""
     database = Database(database_url)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -66,3 +67,13 @@ async def test_upgrading_an_older_database_keeps_its_requests(tmp_path: Path) ->
         kept = await session.scalar(select(Request.reference))
     assert kept == "PD-2026-000001"
     await old.close()
+
+
+async def test_several_processes_may_init_one_database_at_once(empty_database_url: str) -> None:
+    """``privacydesk init`` from several processes: one migrates, the others find it done."""
+    databases = [Database(empty_database_url) for _ in range(4)]
+    revisions = await asyncio.wait_for(asyncio.gather(*(d.upgrade() for d in databases)), 60)
+    assert len(set(revisions)) == 1
+    await databases[0].require_current()
+    for d in databases:
+        await d.close()

@@ -557,10 +557,15 @@ def test_every_regime_needs_its_authority(tmp_path: Path) -> None:
         "lists 'gdpr': name the authority that hears complaints under it, for its refusal and "
         '"no action" notices)'
     ]
-    text = edit("[organisations.acme.supervisory_authorities.ua.name]", "[x]")
-    assert problems(tmp_path, text)[0] == (
-        "FILE: organisations.acme.supervisory_authorities: missing required key"
+    text = edit(
+        "[organisations.acme.supervisory_authorities.ua.name]\n"
+        'uk = "Уповноважений Верховної Ради України з прав людини"\n'
+        'en = "Ukrainian Parliament Commissioner for Human Rights"\n',
+        "",
     )
+    assert problems(tmp_path, text) == [
+        "FILE: organisations.acme.supervisory_authorities: missing required key"
+    ]
 
 
 def test_authority_for_a_regime_not_listed(tmp_path: Path) -> None:
@@ -582,8 +587,8 @@ def test_old_single_authority_key_says_it_was_renamed(tmp_path: Path) -> None:
         tmp_path, edit("[organisations.acme.supervisory_authorities.ua.name]", old)
     ) == [
         "FILE: organisations.acme.supervisory_authority: renamed to "
-        "supervisory_authorities.<regime>: one table with name (and website) for each regime "
-        "in regimes; write [organisations.acme.supervisory_authorities.ua] instead"
+        "supervisory_authorities.<regime> (one table with name and optional website for each "
+        "regime in regimes); write [organisations.acme.supervisory_authorities.ua] instead"
     ]
     text = edit(
         "[organisations.eu.supervisory_authorities.gdpr]",
@@ -593,16 +598,16 @@ def test_old_single_authority_key_says_it_was_renamed(tmp_path: Path) -> None:
     text = edit('regimes = ["gdpr"]', 'regimes = ["gdpr", "ccpa"]', text)
     assert problems(tmp_path, BASE + text) == [
         "FILE: organisations.eu.supervisory_authority: renamed to "
-        "supervisory_authorities.<regime>: one table with name (and website) for each regime "
-        "in regimes; write [organisations.eu.supervisory_authorities.gdpr] and "
+        "supervisory_authorities.<regime> (one table with name and optional website for each "
+        "regime in regimes); write [organisations.eu.supervisory_authorities.gdpr] and "
         "[organisations.eu.supervisory_authorities.ccpa] instead"
     ]
     # next to the new key it is still refused, and not silently ignored
     text = BASE + '[organisations.acme.supervisory_authority]\nname = { en = "x" }\n'
     assert problems(tmp_path, text) == [
         "FILE: organisations.acme.supervisory_authority: renamed to "
-        "supervisory_authorities.<regime>: one table with name (and website) for each regime "
-        "in regimes; write [organisations.acme.supervisory_authorities.ua] instead"
+        "supervisory_authorities.<regime> (one table with name and optional website for each "
+        "regime in regimes); write [organisations.acme.supervisory_authorities.ua] instead"
     ]
 
 
