@@ -14,27 +14,26 @@ from collections.abc import Callable, Coroutine
 from datetime import date, datetime
 from functools import wraps
 from pathlib import Path
-from typing import Any, NoReturn, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
 
 import click
-from babel.dates import format_date
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
-from bot.composition import Desk, build_desk, calendar_settings
-from handlers import queries
-from handlers.clocks import ClockEngine, ClockError
-from handlers.db import DatabaseError, redacted
+from handlers.errors import DeskError
 from handlers.i18n import _, current_language, ngettext, set_language
-from handlers.lifecycle import LifecycleError
-from handlers.profiles import ConfigError, DeskConfig, load_config
-from handlers.staff import sync_staff
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
+
+    from bot.composition import Desk
+    from handlers import queries
+    from handlers.profiles import DeskConfig
+
+# Heavy modules (SQLAlchemy, pydantic, holidays, rich) are imported inside the commands
+# that use them, so that `privacydesk classify` and `--help` start fast.
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-_KNOWN_ERRORS = (ConfigError, DatabaseError, ClockError, LifecycleError)
 
 
 class CliError(click.ClickException):
@@ -57,7 +56,7 @@ def _handles_errors(func: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
-        except _KNOWN_ERRORS as exc:
+        except DeskError as exc:
             _fail(str(exc))
         except OSError as exc:
             _fail(_("cannot reach a resource: {error}").format(error=exc.strerror or exc))
@@ -74,15 +73,21 @@ def _local_today() -> date:
 
 
 def _console() -> Console:
+    from rich.console import Console
+
     return Console(highlight=False, soft_wrap=False)
 
 
 def _day(value: date) -> str:
     """ISO date with the weekday in the staff language: weekends must be visible."""
+    from babel.dates import format_date
+
     return f"{value.isoformat()} {format_date(value, 'EEE', locale=current_language())}"
 
 
 def _days_left(days: int) -> Text:
+    from rich.text import Text
+
     if days < 0:
         label = ngettext("{n} day overdue", "{n} days overdue", -days).format(n=-days)
         return Text(label, style="bold red")
@@ -94,6 +99,8 @@ def _with_desk(
     ctx: click.Context, body: Callable[[Desk], Coroutine[Any, Any, R]], *, require_db: bool = True
 ) -> R:
     """Build the desk from the configuration, run ``body`` and close the database."""
+    from bot.composition import build_desk
+
     desk = build_desk(ctx.obj["config_path"])
     set_language(desk.config.staff_language)
 
@@ -129,6 +136,8 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
 @_handles_errors
 def init(ctx: click.Context) -> None:
     """Create or upgrade the database and load the staff of every organisation."""
+    from handlers.db import redacted
+    from handlers.staff import sync_staff
 
     async def body(desk: Desk) -> None:
         revision = await desk.db.upgrade()
@@ -155,6 +164,8 @@ def init(ctx: click.Context) -> None:
 
 def _optional_config(ctx: click.Context) -> DeskConfig | None:
     """The configuration if one is named or present; deadlines work without one."""
+    from handlers.profiles import load_config
+
     path = ctx.obj["config_path"]
     if path is None and not Path("privacydesk.toml").exists():
         return None
@@ -190,6 +201,11 @@ def deadlines(
     as_json: bool,
 ) -> None:
     """Statutory deadlines of a request received on a given date."""
+    from rich.table import Table
+
+    from bot.composition import calendar_settings
+    from handlers.clocks import ClockEngine
+
     config = _optional_config(ctx)
     organisation = None
     if config is not None:
@@ -232,6 +248,11 @@ _AS_OF = click.option(
 @_handles_errors
 def queue(ctx: click.Context, org_id: str | None, as_of: datetime | None, as_json: bool) -> None:
     """Open requests, the most urgent first, with days left to each deadline."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from handlers import queries
+
     today = as_of.date() if as_of else _local_today()
 
     async def body(desk: Desk) -> list[queries.QueueEntry]:
@@ -272,6 +293,8 @@ def queue(ctx: click.Context, org_id: str | None, as_of: datetime | None, as_jso
 @_handles_errors
 def show(ctx: click.Context, reference: str, as_of: datetime | None, as_json: bool) -> None:
     """One request with its clocks, messages, outbox and full timeline."""
+    from handlers import queries
+
     today = as_of.date() if as_of else _local_today()
 
     async def body(desk: Desk) -> queries.RequestDetail | None:
@@ -291,6 +314,9 @@ def show(ctx: click.Context, reference: str, as_of: datetime | None, as_json: bo
 
 
 def _print_detail(detail: queries.RequestDetail, today: date) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
     console = _console()
     entry = detail.entry
     console.print(Text(entry.reference, style="bold"))
@@ -356,6 +382,15 @@ def _print_detail(detail: queries.RequestDetail, today: date) -> None:
             event.reason,
         )
     console.print(timeline)
+
+
+def _register_commands() -> None:
+    from bot import cli_classify
+
+    cli.add_command(cli_classify.classify)
+
+
+_register_commands()
 
 
 def main() -> None:

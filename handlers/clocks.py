@@ -27,6 +27,7 @@ from handlers.calendars import (
     gdpr_calendar,
     ukraine_calendar,
 )
+from handlers.errors import DeskError
 
 __all__ = [
     "DEFAULT_SETTINGS",
@@ -57,7 +58,7 @@ CCPA_ZONE = "America/Los_Angeles"
 _UA_LAW = "Law 2297-VI"
 
 
-class ClockError(Exception):
+class ClockError(DeskError):
     """A deadline cannot be computed from what was given (bad input or configuration)."""
 
 

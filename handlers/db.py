@@ -29,12 +29,14 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 #: Seconds a SQLite writer waits for another process's transaction to finish.
+from handlers.errors import DeskError
+
 SQLITE_BUSY_TIMEOUT_S = 30.0
 #: Serialises concurrent ``privacydesk init`` runs on one PostgreSQL database.
 _MIGRATION_LOCK_ID = 0x50445F4D4947  # "PD_MIG"
 
 
-class DatabaseError(Exception):
+class DatabaseError(DeskError):
     """A database that cannot be opened or upgraded, said in one line."""
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers import audit, outbox
 from handlers.audit import Actor
 from handlers.clocks import check_postponement
+from handlers.errors import DeskError
 from handlers.models import AuditEvent, Request, Status, utcnow
 
 _S = Status
@@ -60,7 +61,7 @@ OPEN_STATUSES: frozenset[Status] = frozenset(
 TERMINAL_STATUSES: frozenset[Status] = frozenset(s for s, nxt in TRANSITIONS.items() if not nxt)
 
 
-class LifecycleError(Exception):
+class LifecycleError(DeskError):
     """A status change that was not made; the message says why in one sentence."""
 
 

@@ -35,6 +35,8 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from handlers.errors import DeskError
+
 __all__ = [
     "DEFAULT_CONFIG_FILE",
     "DEFAULT_DATABASE_URL",
@@ -95,7 +97,7 @@ UA_SUPERVISORY_AUTHORITY: Final[Mapping[Language, str]] = {
 Loc = tuple[str | int, ...]
 
 
-class ConfigError(Exception):
+class ConfigError(DeskError):
     """Every problem as 'FILE: KEY: what is wrong' lines; never a traceback.
 
     The CLI prints ``str(error)`` and exits: the reader is a privacy officer editing a TOML

@@ -1,0 +1,144 @@
+"""Mail written by machines: bounces, out-of-office and other auto-replies, list mail.
+
+Such mail never gets an automatic answer (RFC 3834) and is never a privacy request,
+even when a newsletter footer says "unsubscribe". Headers are the reliable signal and
+the mail channel passes them; the text is the fallback (and all there is for a
+forwarded or pasted message).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Final
+
+_TEXT_SIGNALS: Final = re.compile(
+    "|".join(
+        [
+            # bounces
+            r"\bdelivery (?:status notification|has failed|to the following recipients? failed)",
+            r"\bundeliver(?:able|ed mail)\b|\bmail delivery (?:subsystem|failed|system)\b",
+            r"\breturned to sender\b|\bcould not be delivered\b|\bwasn'?t delivered\b",
+            r"\bmessage (?:was )?not delivered\b|\baddress (?:not found|couldn'?t be found)\b",
+            r"\bmailer-daemon\b|\bpostmaster@|\bfailure notice\b|\bpermanent (?:error|failure)\b",
+            r"\b5\.\d\.\d\b.{0,40}\b(?:user unknown|mailbox|recipient|rejected)",
+            r"не вдалося доставити|не доставлено|лист не доставлен\w*|повідомлення не доставлен\w*",
+            r"не удалось доставить|не доставлено|письмо не доставлено|сообщение не доставлено",
+            # auto-replies
+            r"\bout of (?:the )?office\b|\bauto(?:matic)?[- ]?(?:reply|response|responder)\b",
+            r"\b(?:i am|i'm) (?:currently )?(?:away|on (?:annual |parental |sick )?leave|"
+            r"on holiday|on vacation|out of (?:the )?office)\b",
+            r"\bwill (?:be back|return)\b.{0,60}\b(?:limited access|respond|reply|upon my return)",
+            r"\bthis is an automated (?:message|response|reply|e-?mail)\b|\bdo not reply to this\b",
+            r"автовідповідь|автоматична відповідь|автоматичне повідомлення|я (?:зараз )?у відпустці",
+            r"(?:буду|перебуваю) (?:відсутн|поза офісом|у відрядженні)|не відповідайте на цей лист",
+            r"автоответ|автоматический ответ|я (?:сейчас )?в отпуске|буду отсутствовать",
+            r"не отвечайте на это письмо",
+            # list mail and notifications
+            r"\byou(?:'re| are) receiving this\b|\bmanage your subscription\b",
+            r"\bthis (?:message|e-?mail|notification) (?:was|is|has been) (?:generated|sent) automatically\b",
+            r"(?:сформован\w*|згенерован\w*|надіслан\w*) автоматично|автоматично (?:сформован|згенерован)\w*",
+            r"(?:сформирован\w*|отправлен\w*) автоматически|автоматически (?:сформирован|создан)\w*",
+            r"\b(?:click|tap) here to unsubscribe\b|\bto unsubscribe,? (?:click|visit|use)\b",
+            r"\bunsubscribe from (?:this|these|our) (?:list|mailing|emails|newsletter)\b",
+            r"\bview (?:this e-?mail )?in (?:your |a )?browser\b|\bmanage (?:your )?preferences\b",
+            r"ви отримали цей лист,? (?:тому що|оскільки)|щоб відписатися,? (?:натисніть|перейдіть)",
+            r"вы получили это письмо,? (?:потому что|так как)|чтобы отписаться,? (?:нажмите|перейдите)",
+        ]
+    ),
+)
+
+_AUTOMATED_SENDER: Final = re.compile(
+    r"(?:^|<|\s)(?:mailer-daemon|postmaster|no-?reply|do-?not-?reply|bounces?|notifications?)@",
+    re.IGNORECASE,
+)
+
+
+#: Every phrase of ``_TEXT_SIGNALS`` contains one of these: a cheap test first.
+_STEMS: Final = (
+    "deliver",
+    "mailer-daemon",
+    "postmaster",
+    "failure",
+    "permanent",
+    "5.",
+    "доставл",
+    "доставить",
+    "office",
+    "auto",
+    "away",
+    "leave",
+    "holiday",
+    "vacation",
+    "will be back",
+    "will return",
+    "automated",
+    "do not reply",
+    "автовідпов",
+    "автоматичн",
+    "відпустц",
+    "відсутн",
+    "поза офісом",
+    "відрядж",
+    "не відповідайте",
+    "автоответ",
+    "автоматическ",
+    "отпуск",
+    "отсутствов",
+    "не отвечайте",
+    "receiving this",
+    "unsubscribe",
+    "browser",
+    "preferences",
+    "отримали цей лист",
+    "відписатися",
+    "получили это письмо",
+    "отписаться",
+    "returned",
+    "could not",
+    "wasn't",
+    "wasnt",
+    "not delivered",
+    "not found",
+    "couldn",
+)
+
+
+def from_text(subject: str, text: str) -> str | None:
+    """The phrase that shows a machine wrote this, or None."""
+    lowered = f"{subject}\n{text[:4000]}".lower()
+    if not any(stem in lowered for stem in _STEMS):
+        return None
+    match = _TEXT_SIGNALS.search(lowered)
+    return match.group(0) if match else None
+
+
+def from_headers(headers: Mapping[str, str]) -> str | None:
+    """The header that shows a machine sent this mail (RFC 3834 and common practice)."""
+    lowered = {k.lower(): (v or "").strip() for k, v in headers.items()}
+    auto_submitted = lowered.get("auto-submitted", "").lower()
+    if auto_submitted and auto_submitted != "no":
+        return f"Auto-Submitted: {auto_submitted}"
+    precedence = lowered.get("precedence", "").lower()
+    if precedence in ("bulk", "list", "junk", "auto_reply"):
+        return f"Precedence: {precedence}"
+    for name in (
+        "x-autoreply",
+        "x-autorespond",
+        "x-auto-response-suppress",
+        "list-id",
+        "list-unsubscribe",
+        "x-loop",
+        "feedback-id",
+    ):
+        if name in lowered:
+            return f"{name}: {lowered[name][:40]}"
+    if "return-path" in lowered and lowered["return-path"] in ("<>", ""):
+        return "Return-Path: <>"
+    content_type = lowered.get("content-type", "").lower()
+    if "multipart/report" in content_type:
+        return "Content-Type: multipart/report"
+    sender = lowered.get("from", "")
+    if _AUTOMATED_SENDER.search(sender):
+        return "From: an automated sender"
+    return None

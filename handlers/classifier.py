@@ -1,0 +1,212 @@
+"""Understand a message: language, request kinds with evidence, identity details, automation.
+
+Rules, not a model: every kind found comes with the phrase that triggered it, so staff
+see why, and a wrong result is fixed by editing a phrase family in
+``handlers/kind_rules.py``. Nothing is downloaded at run time. The pipeline:
+
+1. ``reply_text.clean`` keeps the writer's new words (no quoted history, no signature);
+2. ``automated`` recognises bounces, auto-replies and list mail (headers first);
+3. the phrase families of ``kind_rules`` find the kinds in the subject and new text;
+   a third-party role (lawyer, police, parent, agent …) turns access into
+   ``third_party_access``;
+4. ``language.detect`` names the language — of the request sentence when the message
+   mixes scripts;
+5. ``identifiers`` lists e-mails, phones, names, account numbers and, for third-party
+   requests, who asks and for whom.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from handlers import automated as automation
+from handlers import identifiers as identity
+from handlers.kind_rules import (
+    CCPA_CONTEXT,
+    CONDITIONAL,
+    FAMILIES,
+    KINDS,
+    NEGATION_BEFORE,
+    THIRD_PARTY_REQUEST,
+    THIRD_PARTY_ROLE,
+    THIRD_PARTY_STEMS,
+    Kind,
+)
+from handlers.language import Lang, detect, script_shares
+from handlers.reply_text import MAX_CHARS, CleanText, clean
+
+_REPLY_SUBJECT: Final = re.compile(
+    r"^\s*(?:re|fw|fwd|aw|wg|відп|вiдп|від|ответ|отв|пересл)\s*(?:\[\d+\])?\s*:", re.IGNORECASE
+)
+_QUOTE_LINE: Final = re.compile(r"^[ \t]*>.*$\n?", re.MULTILINE)
+_SENTENCE: Final = re.compile(r"[^.!?\n]+")
+_SALE_WORDS: Final = re.compile(r"\b(?:sell|sale|selling|share|sharing)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Classification:
+    """What the desk understood of one message."""
+
+    language: Lang
+    kinds: list[Kind]
+    evidence: dict[Kind, str]
+    identifiers: identity.Identifiers
+    automated: bool
+    automated_reason: str | None = None
+    text: str = ""
+    signature: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def is_privacy_request(self) -> bool:
+        """A message with at least one request kind."""
+        return bool(self.kinds)
+
+    def contract(self, message_id: Any) -> dict[str, Any]:
+        """The ``privacydesk classify --jsonl`` line of design.md, exactly."""
+        return {
+            "id": message_id,
+            "language": self.language,
+            "kinds": list(self.kinds),
+            "is_privacy_request": self.is_privacy_request,
+            "identity": {
+                "emails": list(self.identifiers.emails),
+                "phones": list(self.identifiers.phones),
+                "names": list(self.identifiers.names),
+            },
+            "automated": self.automated,
+        }
+
+
+def _new_text(text: str, channel: str) -> CleanText:
+    if channel == "email":
+        return clean(text)
+    # Chat messages have no quoted history or signature blocks; only drop "> " lines.
+    body = _QUOTE_LINE.sub("", text[:MAX_CHARS]).strip()
+    return CleanText(body, "", "")
+
+
+_APOSTROPHES: Final = str.maketrans({"’": "'", "ʼ": "'", "`": "'", "′": "'"})
+#: Access phrases that ask what is held; "send me my data" alone is portability's job.
+_ASKS_WHAT_IS_HELD: Final = re.compile(
+    r"copy|cop(?:ies)|what|which|who|where|categor|know|dsar|15|access|how long"
+    r"|доступ|копі|копи|як|які|що|чи|как|что|кому|звідки|откуда|категор|перелік|перечень"
+)
+
+
+def _find_kinds(text: str) -> dict[Kind, str]:
+    lowered = text.lower().translate(_APOSTROPHES)
+    if len(lowered) != len(text):  # lower() changed lengths (rare letters): match as is
+        lowered = text
+    found: dict[Kind, str] = {}
+    for family in FAMILIES:
+        if not family.may_match(lowered):
+            continue
+        best: tuple[int, int] | None = None
+        for pattern, at_word_start in family.patterns:
+            for match in pattern.finditer(lowered):
+                if best is not None and match.start() >= best[0]:
+                    break
+                if at_word_start and match.start() and lowered[match.start() - 1].isalnum():
+                    continue
+                if family.negatable and NEGATION_BEFORE.search(
+                    lowered, max(0, match.start() - 40), match.start()
+                ):
+                    continue
+                if family.unconditional and CONDITIONAL.search(
+                    _sentence_at(lowered, match.start())
+                ):
+                    continue
+                best = (match.start(), match.end())
+                break
+        if best is not None:
+            found[family.kind] = " ".join(text[best[0] : best[1]].split())
+    return found
+
+
+def _ccpa_revocation(text: str, found: dict[Kind, str]) -> None:
+    """ "Revoke your permission to sell or share" is a CCPA opt-out in a California letter."""
+    phrase = found.get("withdraw_consent")
+    if phrase is None or "consent" in phrase.lower():
+        return
+    if CCPA_CONTEXT.search(text.lower()) and _SALE_WORDS.search(_sentence_of(text, phrase)):
+        found.setdefault("opt_out_sale", phrase)
+        del found["withdraw_consent"]
+
+
+def _sentence_at(text: str, position: int) -> str:
+    start = max(text.rfind(c, 0, position) for c in ".!?\n") + 1
+    ends = [i for i in (text.find(c, position) for c in ".!?\n") if i >= 0]
+    return text[start : min(ends) if ends else len(text)]
+
+
+def _sentence_of(text: str, phrase: str) -> str:
+    start = text.lower().find(phrase.lower()[:40])
+    if start < 0:
+        return phrase
+    for sentence in _SENTENCE.finditer(text):
+        if sentence.start() <= start < sentence.end():
+            return sentence.group(0)
+    return phrase
+
+
+def _third_party(text: str, found: dict[Kind, str]) -> str | None:
+    lowered = text.lower()
+    if not any(stem in lowered for stem in THIRD_PARTY_STEMS):
+        return None
+    role = THIRD_PARTY_ROLE.search(lowered)
+    if role is None:
+        return None
+    request = THIRD_PARTY_REQUEST.search(lowered)
+    if "access" in found:
+        found["third_party_access"] = found.pop("access")
+    elif request is not None:
+        found["third_party_access"] = " ".join(text[request.start() : request.end()].split())
+    else:
+        return None
+    return " ".join(text[role.start() : role.end()].split())
+
+
+def _language(text: str, evidence: dict[Kind, str]) -> Lang:
+    cyrillic, latin = script_shares(text)
+    total = cyrillic + latin
+    if evidence and total and min(cyrillic, latin) / total > 0.2:
+        # Mixed scripts: the language of the request itself.
+        first = next(iter(evidence.values()))
+        return detect(_sentence_of(text, first))
+    return detect(text)
+
+
+def classify(
+    text: str,
+    subject: str = "",
+    *,
+    channel: str = "email",
+    headers: Mapping[str, str] | None = None,
+) -> Classification:
+    """Classify one message; never raises on odd input (empty, huge, binary, emoji)."""
+    new = _new_text(text or "", channel)
+    reason = automation.from_headers(headers) if headers else None
+    reason = reason or automation.from_text(subject or "", new.text or text[:4000])
+    use_subject = subject and not _REPLY_SUBJECT.match(subject)
+    analysed = f"{subject}\n{new.text}" if use_subject else new.text
+    found = {} if reason else _find_kinds(analysed)
+    _ccpa_revocation(analysed, found)
+    if "portability" in found and not _ASKS_WHAT_IS_HELD.search(found.get("access", "what")):
+        del found["access"]  # "send my data as CSV" is portability, not also access
+    role = _third_party(analysed, found) if found or not reason else None
+    kinds = [k for k in KINDS if k in found]
+    language_text = new.text or subject or text[:4000]
+    return Classification(
+        language=_language(language_text, {k: found[k] for k in kinds}),
+        kinds=kinds,
+        evidence={k: found[k] for k in kinds},
+        identifiers=identity.extract(new.text, new.signature, role=role),
+        automated=reason is not None,
+        automated_reason=reason,
+        text=new.text,
+        signature=new.signature,
+    )

@@ -1,0 +1,517 @@
+"""The phrase families that make a message a privacy request, per kind and language.
+
+All patterns here run on lower-cased text (no IGNORECASE: it is much slower).
+
+Each rule is a regular expression over the lower-cased new text of a message. A rule
+names an action *and* its object ("delete" + "my data / account", not "delete my
+lesson"), within one sentence (``_S`` spans at most a few dozen characters without
+crossing ``.!?`` or a line break), so ordinary support mail with the same verbs does
+not match. To teach the desk a new phrase, add it to the family of its kind and
+language, and add a message that uses it to ``tests/data/corpus-dev.jsonl``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final, Literal
+
+Kind = Literal[
+    "access",
+    "erasure",
+    "rectification",
+    "restriction",
+    "portability",
+    "objection",
+    "withdraw_consent",
+    "opt_out_sale",
+    "complaint",
+    "third_party_access",
+]
+KINDS: Final[tuple[Kind, ...]] = (
+    "access",
+    "erasure",
+    "rectification",
+    "restriction",
+    "portability",
+    "objection",
+    "withdraw_consent",
+    "opt_out_sale",
+    "complaint",
+    "third_party_access",
+)
+
+
+def _s(n: int) -> str:
+    """Up to ``n`` characters inside one sentence."""
+    return rf"[^.!?\n]{{0,{n}}}"
+
+
+@dataclass(frozen=True)
+class Family:
+    """Phrases of one kind, each compiled on its own over lower-cased text.
+
+    Separate patterns let the regular-expression engine skip ahead to each phrase's
+    first letters instead of trying every alternative at every position: several times
+    faster than one big alternation. ``negatable`` phrases are ignored right after
+    "don't" / "не"; ``unconditional`` ones are ignored in a conditional sentence ("if
+    you do not answer, I will lodge a complaint" threatens a complaint, it does not make
+    one).
+    """
+
+    kind: Kind
+    #: Each phrase, and whether it must start at a word boundary. A leading word
+    #: boundary is checked in code instead of in the pattern: with it the regular
+    #: expression engine cannot skip to the phrase's possible first letters and tries
+    #: every position (three times slower).
+    patterns: tuple[tuple[re.Pattern[str], bool], ...]
+    stems: tuple[str, ...]
+    negatable: bool = True
+    unconditional: bool = False
+
+    def may_match(self, lowered: str) -> bool:
+        """Cheap test first: every phrase of the family contains one of its ``stems``."""
+        return any(stem in lowered for stem in self.stems)
+
+
+def _family(
+    kind: Kind,
+    phrases: Sequence[str],
+    *,
+    stems: str,
+    negatable: bool = True,
+    unconditional: bool = False,
+) -> Family:
+    compiled = tuple((re.compile(p.removeprefix("\\b")), p.startswith("\\b")) for p in phrases)
+    return Family(kind, compiled, tuple(stems.split("|")), negatable, unconditional)
+
+
+# Objects: the requester's own personal data or account, in each language. A bare "data"
+# is not enough ("delete that data subject from the audience"): it needs "my", "all my",
+# "personal", "about me" — or be an account or profile, which is always someone's own.
+# "his / her / their" cover a parent or agent acting for someone.
+_EN_MY_DATA = (
+    r"(?:(?:my|all(?: of)?(?: my)?|any(?: of)?(?: my)?|our|his|her|their|your records of my)\s+"
+    r"(?:personal\s+|customer\s+|user\s+|contact\s+)?(?:data|information|info|details|records"
+    r"|profile|account|identifying information|contact (?:info|information|details))"
+    r"|personal (?:data|information|details)|(?:data|information) (?:about|on|concerning|"
+    r"relating to) me|(?:the|this) (?:user |customer )?(?:account|profile))"
+)
+_CY_MY_DATA = (
+    r"(?:(?:мо\w+|усі|всі|всю|все|будь-які|любые|її|його|їх|ее|её|его|их)\s+(?:персональн\w+\s+)?"
+    r"(?:дан\w+|інформац\w+|информаци\w+|відомост\w+|сведени\w+|контакт\w*)"
+    r"|персональн\w+\s+дан\w+|(?:дан\w+|інформац\w+|информаци\w+) (?:про|щодо|обо) мене"
+    r"|(?:мо\w+\s+|її\s+|його\s+)?(?:акаунт|аккаунт|обліков\w+ запис|учетн\w+ запис|учётн\w+ запис"
+    r"|профіл|профил|особист\w+ кабінет|личн\w+ кабинет)\w*"
+    r"|мо\w+ (?:номер|телефон|пошт|почт|email|e-mail|адрес)\w*"
+    r"|(?:мене|меня) (?:з|із|из) (?:ваш\w+ )?(?:баз\w*|систем\w*))"
+)
+_CY_ERASE = r"(?:видал|вилуч|знищ|стер|прибер|прибрат|удал|уничтож|сотр|стир)"
+_CY_GIVE = (
+    r"(?:надати|надайте|надання|надіслати|надішліть|отримати|отримання|ознайоми\w*|ознайомлен\w*"
+    r"|предостав\w+|пришлите|прислать|получить|получени\w+|ознаком\w+|сообщите|повідомте"
+    r"|повідомити|скиньте|дайте|хочу (?:знати|отримати|получить|знать|побачити|увидеть))"
+)
+_CONTACT_EN = r"(?:number|phone(?: number)?|e-?mail(?: address)?|address|details|contacts?|data)"
+
+FAMILIES: Final[tuple[Family, ...]] = (
+    # ── access: what is held about me, a copy, how it is used, where it came from ─────────
+    _family(
+        "access",
+        [
+            r"\b(?:subject access request|dsar|right (?:of|to) access|right to know|request to know)\b",
+            r"\b(?:article|art\.?)\s*15\b",
+            rf"\bwhat (?:personal )?(?:data|information|info){_s(40)}\b(?:you|your)\b{_s(30)}"
+            r"\b(?:hold|have|store|keep|process|collect)",
+            rf"\b(?:do|does) (?:you|your company){_s(20)}\b(?:hold|have|store|keep|process)\w*"
+            rf"{_s(20)}\b(?:data|information|info)\b{_s(20)}\b(?:about|on|of|relating to) me\b",
+            rf"\b(?:copy|copies|access|overview|summary|disclosure|report|list|categories)\b"
+            rf"{_s(40)}\b(?:my personal (?:data|information)|personal (?:data|information)"
+            r" (?:about|of|concerning|relating to) me|(?:data|information) (?:about|on) me"
+            r"|my data|(?:data|information) (?:you|that you) (?:hold|have|store|keep|process"
+            r"|collect)\w*)",
+            rf"\b(?:send|give|provide|email|e-mail)\w*(?: me)?{_s(25)}"
+            r"\b(?:all |a copy of )?(?:my|the) personal (?:data|information)\b",
+            rf"\b(?:know|see|find out|learn){_s(20)}\bwhat{_s(30)}\b(?:data|information)\b",
+            rf"\bwhere (?:did|do|have) (?:you|they){_s(15)}\b(?:get|got|obtain\w*|find|found)\b"
+            rf"{_s(10)}\bmy\b",
+            rf"\bwho (?:do|did|have) you\b{_s(15)}\b(?:share|shared|sell|sold|give|gave|pass\w*"
+            r"|disclose\w*)\b" + rf"{_s(10)}\bmy\b",
+            r"\bhow long (?:do |will )?you (?:keep|retain|store)\b",
+            # Ukrainian and Russian
+            r"право (?:на )?доступ\w*",
+            rf"(?:як\w+|що за|чи|как\w+|что за)\s+(?:саме\s+|именно\s+)?(?:мо\w+\s+)?(?:категорі\w+\s+)?"
+            rf"(?:мо\w+\s+)?(?:персональн\w+\s+)?(?:дан\w+|інформац\w+|информаци\w+){_s(50)}"
+            r"(?:зберіга|обробля|має|маєте|володі|збира|трима|використову|хран|обрабатыва|есть у вас"
+            r"|у вас є|є у вас|у вас есть|собира|имеет|использу|зібрал|собрал)",
+            rf"{_CY_GIVE}\s{_s(40)}(?:мо\w+ (?:персональн\w+ )?(?:дан\w+|информаци\w+)"
+            r"|персональн\w+ дан\w+ (?:щодо|про|обо) мене|(?:дан\w+|інформац\w+|информаци\w+)"
+            r" (?:щодо|про|обо) мене|копі\w+\s(?:\S+\s)?дан\w+|копи\w+\s(?:\S+\s)?данн\w+"
+            r"|інформац\w+ (?:про|щодо) обробк\w+)",
+            rf"копі\w+\s{_s(25)}дан\w+|копи\w+\s{_s(25)}данн\w+",
+            rf"(?:чи|як)\s+(?:ви\s+)?(?:обробля|зберіга|використову)\w*{_s(20)}(?:мо\w+\s+)?"
+            r"(?:персональн\w+\s+)?дан\w+",
+            rf"категорі\w+\s{_s(30)}(?:персональн\w+\s+)?(?:дан|інформац|информац)",
+            r"звідки (?:у вас|ви (?:взяли|отримали)) мі?\w* (?:номер|телефон|дан\w*|контакт\w*|пошт\w*|email)",
+            r"откуда (?:у вас|вы (?:взяли|получили)) мо\w* (?:номер|телефон|данн\w*|контакт\w*|почт\w*|email)",
+            rf"кому (?:ще )?(?:ви |вы )?(?:передає|передал|переда|надає|надал|продал|продає)\w*"
+            rf"{_s(20)}(?:мо\w+|ці|ці дані|эти|их|її|них)",
+            r"як довго (?:ви )?(?:зберіга|трима)\w*|как долго (?:вы )?(?:хран|держ)\w*",
+            rf"\bwhere\b{_s(20)}\bmy\b{_s(25)}\b(?:came|come|comes) from\b",
+            rf"\b(?:yaki|yakі|kakie|shcho|chto)\b{_s(20)}\b(?:dani|danykh|dannye|dannykh|dannyh)\b",
+        ],
+        stems="data|information|info|access|dsar|right to know|request to know|15|дан|інформац"
+        "|доступ|информац|копі|копи|where|who|how long|звідки|откуда|кому|як довго|как долго"
+        "|категорі|dani|danykh|dannye|dannykh|dannyh",
+    ),
+    # ── erasure ─────────────────────────────────────────────────────────────────────────
+    _family(
+        "erasure",
+        [
+            r"\b(?:right to (?:be forgotten|erasure)|account (?:deletion|closure|removal))\b",
+            r"\b(?:article|art\.?)\s*17\b",
+            rf"\b(?:delete|deleting|deletion|erase|erasing|erasure|remove|removing|removal|wipe"
+            rf"|destroy|purge|get rid of)\b(?: of)?{_s(40)}\b{_EN_MY_DATA}\b",
+            r"\b(?:delete|close|deactivate|terminate|cancel) (?:my |the )?(?:user |customer )?account\b",
+            r"\bremove me from (?:your|all|the) (?:database|systems?|records|crm|platform)",
+            r"\bforget me\b|\bdelete me\b|\berase me\b",
+            rf"\b(?:delete|erase|remove|destroy)\b{_s(20)}\b(?:my|all my|all|any)\s+(?:\w+\s+)?"
+            r"(?:recordings?|photos?|videos?|pictures?|screenshots?|phone number|number"
+            r"|e-?mail address|e-?mail|address|payment (?:details|information))\b",
+            r"\b(?:recordings?|photos?|videos?|pictures?|screenshots?) of me\b",
+            rf"\b(?:delete|erase|remove|wipe)\b{_s(30)}\bfrom (?:your|all|the) (?:systems?|databases?"
+            r"|records|servers|crm|everything)\b|\bfrom everything\b",
+            rf"\bmy (?:account|profile|data|details|information)\b{_s(60)}\b(?:deleted|removed"
+            r"|erased|gone|closed|wiped)\b",
+            rf"\b(?:data|account|profile|information|details|records)\b{_s(30)}\b(?:to be|be|being"
+            r"|get|gets) (?:deleted|removed|erased|wiped|destroyed)\b",
+            r"\b(?:delete|erase|remove|wipe) (?:it all|everything|all of it)\b",
+            r"\b(?:recordings?|photos?|videos?|screenshots?) of (?:me|my)\b",
+            rf"\b(?:vydal|vidal|udal)\w*\b{_s(40)}\b(?:akaunt\w*|akkaunt\w*|profil\w*|dani|danykh"
+            r"|dannye|dannykh|dannyh|danni|nomer)\b",
+            # Ukrainian and Russian (either verbs with either objects: mixed messages occur)
+            r"право на (?:забуття|забвение)",
+            rf"{_CY_ERASE}\w*\s{_s(40)}{_CY_MY_DATA}",
+            r"(?:видаленн|удалени)\w+ (?:мо\w+ )?(?:персональн\w+ )?(?:дан\w+|акаунт\w*|аккаунт\w*"
+            r"|обліков\w+ запис\w*|учетн\w+ запис\w*|профіл\w+|профил\w+)",
+            rf"{_CY_ERASE}\w*\s{_s(30)}(?:відеозапис\w*|видеозапис\w*|запис\w* (?:урок\w*|занят\w*"
+            r"|розмов\w*|разговор\w*)|фото\w*|світлин\w*|відгук\w*|отзыв\w*|пост\w*|публікац\w*"
+            r"|публикац\w*|допис\w*|номер\w* телефон\w*|електронн\w+ адрес\w*)",
+            rf"(?:мо\w+\s+)?(?:акаунт|аккаунт|профіль|профиль|обліковий запис|дані|данные)\w*"
+            rf"\s{_s(20)}(?:видал|удал|знищ|уничтож)\w*",
+            rf"{_CY_ERASE}\w*\s{_s(30)}(?:з|із|из) (?:ваш\w+ )?(?:баз\w*|систем\w*)",
+        ],
+        stems="delet|eras|remov|wipe|destroy|purge|get rid|forget|forgot|17|account|recording"
+        "|photo|video|picture|screenshot|gone|be deleted|be removed|be erased|everything|vydal|vidal"
+        "|udal|видал|вилуч|знищ|стер|прибер|прибрат|забут|удал"
+        "|уничтож|сотр|стир|забвен",
+    ),
+    # ── rectification ───────────────────────────────────────────────────────────────────
+    _family(
+        "rectification",
+        [
+            r"\b(?:right to rectification|rectif\w+)\b",
+            r"\b(?:article|art\.?)\s*16\b(?! (?:of the|закону))",
+            rf"\b(?:correct|fix|update|amend|change)\w*\b{_s(40)}\b(?:my |the )?(?:name|surname"
+            r"|last name|first name|date of birth|birth ?date|dob|spelling|personal (?:data|details"
+            r"|information))\b",
+            rf"\b(?:correct|fix|update|amend)\w*\b{_s(20)}\bmy (?:home |postal |billing )?"
+            rf"{_CONTACT_EN}\b",
+            rf"\b(?:name|surname|date of birth|birth ?date|address|data|details|information"
+            rf"|{_CONTACT_EN})\b{_s(40)}"
+            r"\b(?:is|are|was|were|has been|got) (?:wrong|incorrect|inaccurate|misspel\w+|outdated|"
+            r"not correct|spelled wrong|spelt wrong|out of date)",
+            rf"\b(?:wrong|incorrect|inaccurate|misspel\w+|outdated)\b{_s(15)}\b(?:name|surname"
+            r"|date of birth|birth ?date|address|personal data|details)\b",
+            rf"\b(?:name|surname|address)\b{_s(20)}\b(?:spelled|spelt|written|typed|entered|listed)"
+            r" (?:wrong|incorrectly|wrongly)\b",
+            r"\bmy (?:phone )?(?:number|phone|e-?mail|address|surname|last name|name) (?:has )?"
+            r"changed\b",
+            # Ukrainian and Russian
+            rf"(?:виправ|змін|онов|скориг|уточн|внес\w* зміни|исправ|измен|обнов|скоррект|внес\w* изменени)"
+            rf"\w*\s{_s(40)}(?:прізвищ\w*|фамілі\w*|фамили\w*|ім'я|імені|имя|имени|по батькові"
+            r"|отчеств\w*|дат\w+ (?:народження|рождения)|адрес\w*|персональн\w+ дан\w+|мо\w+ дан\w+"
+            r"|помилк\w+|ошибк\w+|профіл\w+|профил\w+)",
+            rf"(?:неправильн|невірн|помилков|застаріл|некоректн|з помилкою|неверн|ошибочн|устаревш"
+            rf"|с ошибкой)\w*\s{_s(25)}(?:прізвищ|фамілі|фамили|ім'я|імені|имя|имени"
+            r"|дат\w* (?:народження|рождения)|адрес|дан)",
+            rf"(?:прізвищ\w*|фамілі\w*|фамили\w*|ім'я|імені|имя|дат\w+ (?:народження|рождения)"
+            rf"|адрес\w*|дан\w+|номер\w*)\s{_s(25)}(?:вказан\w+|записан\w+|зазначен\w+|указан\w+)?\s?"
+            r"(?:неправильно|невірно|з помилкою|помилково|некоректно|неверно|с ошибкой)",
+            r"помилк\w* (?:в|у) (?:мо\w+ )?(?:імені|прізвищ\w*|даних|дат\w*|адрес\w*|написанн\w*)",
+            r"ошибк\w* в (?:мо\w+ )?(?:имени|фамилии|данных|дате|адресе|написании)",
+            r"(?:змінився|змінилась|змінилася|змінилось|изменился|изменилась) (?:мій |моя |мой )?"
+            r"(?:номер|телефон|пошта|адреса|прізвище|почта|адрес|фамилия)",
+        ],
+        stems="rectif|16|correct|fix|update|amend|change|wrong|incorrect|inaccurate|misspel"
+        "|outdated|out of date|spelled|spelt|written|typed|entered|listed|виправ|змін|онов"
+        "|скориг|уточн|внес|неправильн|невірн|помилк|застаріл|некоректн|исправ|измен|обнов"
+        "|скоррект|неверн|ошиб|устаревш",
+    ),
+    # ── restriction ─────────────────────────────────────────────────────────────────────
+    _family(
+        "restriction",
+        [
+            r"\b(?:right to restriction|restriction of processing)\b",
+            r"\b(?:article|art\.?)\s*18\b",
+            rf"\b(?:restrict|limit|suspend|freeze|block)\w*\b{_s(40)}\bprocessing\b",
+            rf"\bprocessing\b{_s(30)}\b(?:restricted|suspended|limited|frozen|blocked)\b",
+            rf"\b(?:keep|retain|store)\b{_s(40)}\b(?:but|and) (?:do not|don't|stop|not)\b{_s(15)}"
+            r"\b(?:use|using|process)",
+            rf"(?:обмеж|призупин|заблок|блокуван|зупин)\w*\s{_s(40)}обробк\w*",
+            rf"обробк\w*\s{_s(40)}(?:обмеж|призупин|заблок)\w*",
+            rf"(?:огранич|приостанов|заблок|блокир)\w*\s{_s(40)}обработк\w*",
+            rf"обработк\w*\s{_s(40)}(?:огранич|приостанов|заблок)\w*",
+        ],
+        stems="restrict|18|limit|suspend|freeze|frozen|block|keep|retain|store|обмеж|призупин"
+        "|заблок|блокуван|зупин|огранич|приостанов|блокир",
+    ),
+    # ── portability ─────────────────────────────────────────────────────────────────────
+    _family(
+        "portability",
+        [
+            r"\b(?:data portability|right to portability|portable format)\b",
+            r"\b(?:article|art\.?)\s*20\b",
+            r"\bmachine[- ]readable\b",
+            rf"\b(?:structured|commonly used)\b{_s(30)}\bformat\b",
+            rf"\bexport\w*\b{_s(30)}\b(?:my |all my |all of my )(?:data|information|history|account)\b",
+            r"\b(?:my|all my) (?:data|information|history|results|progress)\b[^.!\n]{0,50}"
+            r"\b(?:csv|json|xml|zip|excel|spreadsheet)\b",
+            rf"\b(?:csv|json|xml|zip|excel|spreadsheet)\b{_s(40)}\b(?:my|all my) (?:data|information)\b",
+            rf"\b(?:transfer|transmit|send|move|port)\w*\b{_s(60)}\b(?:another|other|new|different)"
+            r" (?:controller|provider|service|company|platform|school)\b",
+            # Ukrainian and Russian
+            r"машинозчитуван\w*|машиночитаем\w*|структурован\w+ формат\w*|структурированн\w+ формат\w*"
+            r"|перенесенн\w+ (?:мо\w+ )?даних|переносимост\w+",
+            rf"(?:формат\w*|вигляді|виде|файл\w*)\s{_s(15)}(?:csv|json|xml|excel)",
+            rf"(?:перед|переда|перенес|експорт|вивантаж|экспорт|выгруз)\w*\s{_s(60)}(?:інш\w+|нов\w+"
+            r"|друг\w+)\s+(?:контролер\w*|компані\w*|сервіс\w*|сервис\w*|оператор\w*|володіл\w*"
+            r"|школ\w*|платформ\w*)",
+            rf"(?:експорт|вивантаж|экспорт|выгруз)\w*\s{_s(30)}(?:мо\w+ )?(?:дан\w+|інформац\w+"
+            r"|информаци\w+|історі\w+|истори\w+)",
+            rf"(?:передайте|передати|перенесіть|перенести|передайте|перенесите)\s{_s(30)}мо\w+\s+"
+            rf"(?:дан\w+|інформац\w+|информаци\w+)\s{_s(60)}(?:у|в|до)\s+(?:школ|компані|сервіс"
+            r"|платформ|оператор)\w*",
+        ],
+        stems="portab|port|20|machine|structured|commonly used|export|csv|json|xml|zip|excel"
+        "|spreadsheet|transfer|transmit|send|move|машинозчит|машиночит|структурован"
+        "|структурирован|перенес|переносим|формат|вигляд|виде|файл|перед|експорт|вивантаж"
+        "|экспорт|выгруз",
+    ),
+    # ── objection (incl. stop marketing / unsubscribe / profiling) ─────────────────────
+    _family(
+        "objection",
+        [
+            rf"\bobject\w*\b{_s(50)}\b(?:processing|marketing|profiling|use|using|uses|analytics"
+            r"|tracking)\b",
+            r"\b(?:right to object|article 21|art\.?\s*21)\b",
+            r"\bunsubscrib\w*\b",
+            rf"\bopt(?:ing)?[- ]?out\b{_s(30)}\b(?:marketing|newsletters?|e-?mails|communications"
+            r"|promotions?|mailings?|sms|texts|profiling|analytics)\b",
+            rf"\b(?:stop|cease|quit|no more|don't|do not|never)\b{_s(40)}\b(?:send|sending|email"
+            r"|emailing|e-mailing|text|texting|call|calling|ring|ringing|contact|contacting|spam"
+            r"|spamming|message|messaging)\w*\b"
+            rf"{_s(40)}\b(?:marketing|promo\w*|newsletters?|ads|advertis\w+|offers|spam|e-?mails"
+            r"|sms|messages|texts|calls|me|discounts|deals)\b",
+            rf"\b(?:stop|cease|no more)\b{_s(30)}\b(?:marketing|newsletters?|promotional|promos?"
+            r"|advertising|profiling|push notifications|notifications about (?:discounts|sales|offers"
+            r"|deals|promotions))\b",
+            rf"\b(?:stop|cease)\b{_s(10)}\b(?:using|processing|tracking|analy[sz]ing)\b{_s(20)}\bmy\b",
+            r"\b(?:don't|do not) want to be (?:profiled|tracked|targeted)\b",
+            rf"\bremove me from\b{_s(20)}\b(?:mailing|marketing|e-?mail|sms|newsletter|contact"
+            r"|distribution|promotional)\w*(?: lists?)?\b",
+            rf"\b(?:take|remove) (?:me|my (?:e-?mail|number|address)) (?:off|from)\b{_s(30)}"
+            r"\b(?:lists?|mailing|marketing|newsletter)\b",
+            # Ukrainian and Russian
+            rf"(?:запереч|возража)\w*\s{_s(60)}(?:обробк|маркетинг|розсил|профілюв|використан|обработк"
+            r"|рассыл|профилир|использован)\w*",
+            r"відпиш\w*|відпис\w*|отпиш\w*|отпис\w*",
+            rf"(?:припин|зупин|перестан|прекрат|не надсила|не відправля|не присила|не присыла"
+            rf"|не отправля)\w*\s{_s(50)}(?:розсил\w*|рассыл\w*|реклам\w*|маркетинг\w*|sms|смс"
+            r"|повідомлен\w*|сообщени\w*|листів|писем|лист\w*|письм\w*|дзвін\w*|дзвонити|звон\w*"
+            r"|спам\w*|пропозиц\w*|предложени\w*|акці\w*|акци\w*|мені|мне)",
+            r"(?:перестаньте|припиніть|прекратите|не) (?:мені |мне )?(?:дзвонити|телефонувати"
+            r"|писати|надсилати|звонить|писать|присылать)",
+            r"(?:більше |больше )?не (?:пишіть|надсилайте|присилайте|дзвоніть|телефонуйте|пишите"
+            r"|присылайте|звоните|отправляйте|відправляйте)\w*(?: мені| мне)?",
+            r"(?:більше не|больше не) (?:дзвон|телефон|пиш|надсила|присила|звон|присыла)\w*",
+            rf"{_CY_ERASE}\w*\s{_s(30)}(?:з|із|из) (?:розсил\w*|рассыл\w*|списк\w* (?:розсил\w*|"
+            r"рассыл\w*|контакт\w*)|маркетинг\w*)",
+            r"не хочу (?:більше |больше )?(?:отримувати|получать)",
+            r"\b(?:vidpysh|vidpys|vidpish|otpish|otpis)\w*|\bne (?:pyshit|nadsylait|prysylait"
+            r"|prisylayte|pishite)\w*",
+        ],
+        stems="object|21|unsubscrib|opt|stop|cease|quit|no more|don't|do not|never|remov|take"
+        "|profil|запереч|возраж|відпис|відпиш|отпис|отпиш|припин|зупин|перестан|прекрат|не "
+        "|більше не|больше не|vidpys|vidpysh|vidpish|otpis|otpish|ne ",
+        negatable=False,
+    ),
+    # ── withdraw consent ────────────────────────────────────────────────────────────────
+    _family(
+        "withdraw_consent",
+        [
+            rf"\b(?:withdraw|withdrawing|withdrawal|revoke|revoking|revocation|retract|rescind)\w*"
+            rf"\b{_s(40)}\bconsent\b",
+            rf"\bconsent\b{_s(60)}\b(?:withdrawn|revoked|no longer (?:valid|given))\b",
+            rf"\b(?:revoke|withdraw)\b{_s(20)}\bpermission\b",
+            r"\b(?:article|art\.?)\s*7\s*\(?3\)?",
+            rf"(?:відклик|скасов|анулю|забираю|отзыв|отзова|отмен|аннулир)\w*\s{_s(40)}(?:мо\w+\s+|свою\s+)?"
+            r"(?:згод\w*|соглас\w*)",
+            rf"(?:згод\w*|соглас\w*)\s{_s(140)}(?:відклика|скасов|анулю|отзыва|отзову|отменя)\w*",
+            r"(?:більше|больше) не даю (?:своєї |своего )?(?:згод|соглас)\w*|не даю (?:згод|соглас)\w*",
+            rf"\b(?:vidklyk|vidklik|otzyv)\w*\b{_s(30)}\b(?:zghod|zgod|soglas)\w*",
+        ],
+        stems="withdraw|revok|revoc|retract|rescind|consent|permission|7|відклик|скасов|анулю"
+        "|забираю|згод|отзыв|отзова|отмен|аннулир|соглас|vidklyk|vidklik|otzyv",
+        negatable=False,
+    ),
+    # ── CCPA opt-out of sale / sharing ──────────────────────────────────────────────────
+    _family(
+        "opt_out_sale",
+        [
+            rf"\bopt(?:ing)?[- ]?out\b{_s(40)}\b(?:sale|sell|selling|sold|shar\w+)\b",
+            rf"\b(?:do not|don't|never|stop|not to)\s+(?:sell|share)\w*\b(?: or (?:sell|share)\w*)?"
+            rf"{_s(40)}\b(?:my|personal|information|data|it|them|this)\b",
+            rf"\b(?:sale|selling|sharing) of\b{_s(10)}\b(?:my )?personal (?:information|data)\b",
+            r"\bdo not sell or share\b|\bdo not sell my\b",
+            r"\b(?:cross[- ]context behaviou?ral|targeted) advertising\b",
+            r"\bglobal privacy control\b",
+            rf"(?:не продава|забороня\w* продава|відмовля\w*{_s(20)}продаж|не передава\w*{_s(20)}"
+            rf"трет\w+ особам для реклам)\w*{_s(40)}(?:дан|інформац)\w*",
+            rf"продаж\w*\s{_s(30)}(?:мо\w+ )?(?:персональн\w+ )?(?:дан|інформац)\w*\s{_s(30)}"
+            r"(?:відмов|забороня|не згод|opt)",
+            rf"(?:не продава|запреща\w* продава|отказ\w*{_s(20)}продаж)\w*{_s(40)}(?:данн|информаци)\w*",
+        ],
+        stems="opt|sell|sale|sold|shar|advertis|global privacy|продава|продаж|реклам",
+        negatable=False,
+    ),
+    # ── complaint about the handling of personal data or a privacy request ──────────────
+    _family(
+        "complaint",
+        [
+            r"\b(?:formal|official)\s+complaint\b",
+            r"\b(?:this is|consider this|treat this(?: \w+)? as|this (?:email|letter|message) is)"
+            r" (?:a |my )?(?:formal )?complaint\b",
+            rf"\bcomplain\w*\b{_s(60)}\b(?:supervisory|authority|ico|dpa|data protection|attorney"
+            r" general|regulator|commissioner|ombudsman|privacy|gdpr|ccpa|personal data|my data)\b",
+            rf"\blodg\w*\b{_s(30)}\bcomplaint\b",
+            rf"\breport (?:you|your company|this)\b{_s(30)}\b(?:authority|regulator|ico|attorney"
+            r" general|commission)",
+            r"\b(?:data|security) (?:breach|leak|incident)\b",
+            rf"\bleak\w*\b{_s(20)}\b(?:my|personal) (?:data|details|information)\b",
+            rf"\b(?:still|keep|continue)\w*\b{_s(30)}\b(?:send|receiv|get|call|text|email)\w*\b"
+            rf"{_s(60)}\b(?:after|despite|although|even though|though)\b",
+            rf"\b(?:unsubscribed|opted out|asked (?:you )?(?:twice|again|already|to|several)"
+            rf"|deleted my account|told you)\b{_s(80)}\b(?:still|again|keep)\b",
+            rf"\b(?:no|not|never|haven't|have not|didn't|did not) (?:received|got|had|heard)"
+            rf"(?: back)?\b{_s(30)}\b(?:response|answer|reply)\b",
+            r"\b(?:one|a) month (?:has|have) passed\b|\bstill (?:no|waiting for (?:a |an )?)"
+            r"(?:response|answer|reply)\b",
+            # Ukrainian and Russian
+            rf"(?:скарг|жалоб)\w*{_s(60)}(?:дан\w*|персональн\w*|конфіденц\w*|конфиденц\w*"
+            r"|уповноважен\w*|уполномочен\w*|омбудсмен\w*|розсил\w*|рассыл\w*|спам\w*|запит\w*"
+            r"|запрос\w*|регулятор\w*|суд\w*|розкрит\w*|адрес\w*|пошт\w*|почт\w*|номер\w*"
+            r"|паспорт\w*|роскомнадзор\w*)",
+            r"(?:як|є|це|это|как|является) (?:скарг|жалоб)\w*",
+            rf"(?:поскарж|скарж|звернус\w*|звернуся|звернутися|звернулас\w*|звернувся|пожалу|жалова"
+            rf"|обращусь|обратиться)\w*\s{_s(60)}(?:уповноважен\w*|уполномочен\w*|омбудсмен\w*"
+            r"|до суду|в суд|регулятор\w*|держспоживзахист\w*|роскомнадзор\w*)",
+            r"витік\w*|злив\w* (?:мо\w+ )?(?:персональн\w+ )?(?:дан|інформац)\w*|злили\b|утечк\w*",
+            rf"(?:досі|все ще|і далі|надалі|продовжую|все одно|до сих пор|все еще|всё ещё|продолжаю"
+            rf"|все равно)\s{_s(40)}(?:отриму|прихо|получ|надсила|присила|присыла|дзвон|звон)\w*",
+            rf"не (?:отримав|отримала|отримали|получил|получила)\w*\s{_s(30)}(?:відповід|ответ)\w*",
+            r"(?:відповіді|відповідь|ответа|ответ) (?:так і |до сих пор |досі |ще |еще )?(?:не"
+            r" (?:отримал|надійшл|було|получил|пришл|было)\w*|немає|нет)",
+            r"минул\w* (?:вже |уже )?(?:понад |більше |більш ніж )?(?:\d+|місяць|тридцять)"
+            r"|прош\w+ (?:уже )?(?:больше )?(?:\d+ дн|месяц)",
+            r"(?:пишу|звертаюсь|звертаюся|обращаюсь) (?:вже |уже )?(?:вдруге|повторно|втретє"
+            r"|второй раз|третий раз)|повторно (?:прошу|требую|вимагаю)",
+            r"без відповіді|без ответа|досі нічого|до сих пор ничего",
+        ],
+        stems="complain|report|breach|leak|incident|still|keep|continue|unsubscribed|opted out"
+        "|asked|deleted my|told you|response|answer|reply|month|скарг|скарж|жалоб|жалова|звернус"
+        "|звернут|звернул|звернув|пожалу|обращусь|обратит|витік|злив|злили|утечк|досі|все ще"
+        "|і далі|надалі|продовжую|все одно|до сих пор|все еще|всё ещё|продолжаю|все равно"
+        "|не отрима|не получ|відповід|ответ|минул|прош|пишу|звертаю|обращаюсь|повторно"
+        "|без відповіді|без ответа",
+        negatable=False,
+        unconditional=True,
+    ),
+)
+
+#: Someone acting for another person: the signal that turns access into third-party access.
+THIRD_PARTY_ROLE: Final = re.compile(
+    "|".join(
+        [
+            r"\b(?:my|our) client\b|\bon behalf of\b|\bauthori[sz]ed agent\b|\blawyer\b",
+            r"\battorney\b(?! general)",
+            r"\bsolicitor\b|\blaw firm\b|\blegal representative\b|\bpolice\b|\binvestigat\w*",
+            r"\bdetective\b|\bcourt order\b|\bsubpoena\b|\b(?:search|court|a) warrant\b|\blaw enforcement\b",
+            r"\b(?:my|our) (?:son|daughter|child|kid|minor)\b|\bparent(?:al)? (?:of|or guardian)\b",
+            r"\b(?:mother|father|mom|mum|dad|legal guardian|guardian) of\b|\bi am (?:the|her|his)"
+            r" (?:mother|father|mom|mum|dad|parent|guardian)\b",
+            r"\b(?:our|former|ex-?)\s*employees?\b|\bemployees? of ours\b|\benrolled (?:several |our )?"
+            r"employees\b|\bhr (?:director|manager|department)\b",
+            r"адвокат\w*|клієнт\w* (?:мого|нашого)|мо\w+ клієнт\w*|в інтересах|від імені|слідч\w+",
+            r"поліці\w+|ухвал\w+ (?:слідч\w+ )?суд\w*|мо\w+ (?:син\w*|доньк\w*|доч\w+|дитин\w*)",
+            r"наш\w+ (?:син\w*|доньк\w*|дитин\w*)|роботодав\w*|(?<!ваш )(?<!вашого )(?<!вашої )"
+            r"(?<!ваша )працівни\w*",
+            r"законн\w+ представни\w*|опікун\w*|\b(?:я )?(?:мама|мати|тато|батько|батьки|папа|отец|мать"
+            r"|родител\w*)\b",
+            r"мо\w+ клиент\w*|в интересах|от имени|следовател\w*|полици\w*|постановлени\w+ суда",
+            r"мо\w+ (?:сын\w*|доч\w*|ребен\w*)|работодател\w*|(?<!ваш )(?<!вашего )(?<!вашей )"
+            r"(?<!ваша )сотрудни\w*",
+            r"законн\w+ представител\w*",
+        ]
+    ),
+)
+
+#: Every phrase of ``THIRD_PARTY_ROLE`` contains one of these (a cheap test first).
+THIRD_PARTY_STEMS: Final = tuple(
+    stem.strip()
+    for stem in """client|behalf|agent|lawyer|attorney|solicitor|law firm|legal representative
+    |police|investigat|detective|court order|subpoena|warrant|law enforcement|my son|our son
+    |my daughter|our daughter|my child|our child|my kid|our kid|my minor|parent|mother|father
+    |mom|mum|dad|guardian|employee|hr |адвокат|клієнт|в інтересах|від імені|слідч|поліці|ухвал
+    |син|доньк|доч|дитин|роботодав|працівни|представни|опікун|мама|мати|тато|батьк|папа|отец
+    |мать|родител|клиент|в интересах|от имени|следовател|полици|постановлен|сын|ребен
+    |работодател|сотрудни|представител""".split("|")
+)
+
+_ANY = r"[\s\S]{0,120}"  # third-party letters list what they want on the next lines
+
+#: Asking for information about somebody: third-party access once a role is present.
+THIRD_PARTY_REQUEST: Final = re.compile(
+    "|".join(
+        [
+            rf"\b(?:provide|disclose|send|give|share|furnish|release|produce|request\w*)\b{_ANY}"
+            r"\b(?:information|data|records|details|documents|results|recordings|messages)\b",
+            rf"\b(?:what|which) (?:personal )?(?:data|information)\b{_s(60)}\b(?:hold|have|store"
+            r"|process|collect)",
+            r"\bright to know\b|\b(?:article|art\.?)\s*15\b",
+            rf"(?:надати|надайте|повідомити|повідомте|видати|надіслати|надішліть|отримати|предостав\w+"
+            rf"|сообщ\w+|выдать|прислать|пришлите|получить|направить){_ANY}"
+            r"(?:інформац\w*|відомост\w*|дан\w+|документ\w*|запис\w*|перелік\w*|копі\w+|информаци\w*"
+            r"|сведени\w*|результат\w*)",
+            rf"(?:як\w+|чи|как\w+)\s+(?:саме\s+)?(?:персональн\w+\s+)?(?:дан\w+|інформац\w+)\s{_s(50)}"
+            r"(?:зберіга|обробля|має|маєте|хран)",
+        ]
+    ),
+)
+
+#: Words just before an action that cancel it ("please don't delete", "не видаляйте").
+NEGATION_BEFORE: Final = re.compile(
+    r"(?:\b(?:don'?t|do not|never|no need to|not want to|not wish to|without)"
+    r"|(?:^|\s)(?:не|ні|не треба|не потрібно|не нужно|не надо))\s+$"
+)
+
+#: A conditional sentence: what follows is a threat or a hypothesis, not a request.
+CONDITIONAL: Final = re.compile(
+    r"\b(?:if|unless|otherwise|should you|in case|in the event|reserve the right|failing which)\b"
+    r"|(?:^|\s)(?:якщо|інакше|у разі|в разі|залишаю за собою право|если|иначе|в случае"
+    r"|оставляю за собой право)\b"
+)
+
+#: Mentions of California or the CCPA: "revoke permission to sell" is then an opt-out.
+CCPA_CONTEXT: Final = re.compile(r"\b(?:ccpa|cpra|california|cal\. civ|oag\.ca\.gov)\b")
