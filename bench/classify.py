@@ -22,7 +22,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -80,12 +80,21 @@ def _read(path: Path) -> list[Sample]:
 
 
 def load(split: str) -> list[Sample]:
-    """``dev`` or ``heldout``: the written corpus plus its half of the public templates."""
-    own = DATA / ("corpus-dev.jsonl" if split == "dev" else "corpus-heldout.jsonl")
+    """``dev`` or ``heldout``: the written corpus plus its half of the public templates.
+
+    The public templates carry no ``automated`` label; the ones without kinds are all
+    mail-system messages (bounces, out-of-office), so that is their label.
+    """
+    names = (
+        ("corpus-dev.jsonl", "corpus-dev2.jsonl") if split == "dev" else ("corpus-heldout.jsonl",)
+    )
+    own = [s for name in names if (DATA / name).exists() for s in _read(DATA / name)]
     public = [
-        s for s in _read(DATA / "public-templates.jsonl") if _is_dev(s.id) == (split == "dev")
+        replace(s, automated=not s.kinds)
+        for s in _read(DATA / "public-templates.jsonl")
+        if _is_dev(s.id) == (split == "dev")
     ]
-    return [*_read(own), *public] if own.exists() else public
+    return [*own, *public]
 
 
 @dataclass(frozen=True)

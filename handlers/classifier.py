@@ -195,7 +195,9 @@ def classify(
     analysed = f"{subject}\n{new.text}" if use_subject else new.text
     found = {} if reason else _find_kinds(analysed)
     _ccpa_revocation(analysed, found)
-    if "portability" in found and not _ASKS_WHAT_IS_HELD.search(found.get("access", "what")):
+    if "portability" in found and not _ASKS_WHAT_IS_HELD.search(
+        found.get("access", "what").lower()
+    ):
         del found["access"]  # "send my data as CSV" is portability, not also access
     role = _third_party(analysed, found) if found or not reason else None
     kinds = [k for k in KINDS if k in found]

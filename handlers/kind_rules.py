@@ -160,8 +160,11 @@ FAMILIES: Final[tuple[Family, ...]] = (
             r"як довго (?:ви )?(?:зберіга|трима)\w*|как долго (?:вы )?(?:хран|держ)\w*",
             rf"\bwhere\b{_s(20)}\bmy\b{_s(25)}\b(?:came|come|comes) from\b",
             rf"\b(?:yaki|yakі|kakie|shcho|chto)\b{_s(20)}\b(?:dani|danykh|dannye|dannykh|dannyh)\b",
+            r"\bwhat (?:do|does) (?:you|your \w+) (?:know|have|hold|keep|store) (?:about|on) me\b",
+            rf"\b(?:what|which|tell me|show me|send me|give me|know)\b{_s(30)}\b(?:everything|all|information|data|info) (?:you|that you) (?:have|hold|keep|store|collected)\b{_s(15)}\b(?:about|on) me\b",
+            r"що (?:саме )?(?:ви |у вас )?(?:знаєте|є|маєте|зберігаєте|зібрали) (?:про|щодо) мене|что (?:именно )?(?:вы |у вас )?(?:знаете|есть|храните|собрали) обо мне",
         ],
-        stems="data|information|info|access|dsar|right to know|request to know|15|дан|інформац"
+        stems="know|have on me|про мене|обо мне|data|information|info|access|dsar|right to know|request to know|15|дан|інформац"
         "|доступ|информац|копі|копи|where|who|how long|звідки|откуда|кому|як довго|как долго"
         "|категорі|dani|danykh|dannye|dannykh|dannyh",
     ),
@@ -201,8 +204,11 @@ FAMILIES: Final[tuple[Family, ...]] = (
             rf"(?:мо\w+\s+)?(?:акаунт|аккаунт|профіль|профиль|обліковий запис|дані|данные)\w*"
             rf"\s{_s(20)}(?:видал|удал|знищ|уничтож)\w*",
             rf"{_CY_ERASE}\w*\s{_s(30)}(?:з|із|из) (?:ваш\w+ )?(?:баз\w*|систем\w*)",
+            r"(?:видалитис[ья]|видалити себе|удалиться|удалить себя)",
+            rf"\b(?:no longer|don\'t|do not) want (?:you|your company) to (?:have|keep|hold|store)\b{_s(20)}\b(?:my|any of my)\b",
+            r"\b(?:unregister|deregister) me\b",
         ],
-        stems="delet|eras|remov|wipe|destroy|purge|get rid|forget|forgot|17|account|recording"
+        stems="видалитис|видалити себе|удалиться|удалить себя|want you to|unregister|deregister|delet|eras|remov|wipe|destroy|purge|get rid|forget|forgot|17|account|recording"
         "|photo|video|picture|screenshot|gone|be deleted|be removed|be erased|everything|vydal|vidal"
         "|udal|видал|вилуч|знищ|стер|прибер|прибрат|забут|удал"
         "|уничтож|сотр|стир|забвен",
@@ -243,8 +249,10 @@ FAMILIES: Final[tuple[Family, ...]] = (
             r"ошибк\w* в (?:мо\w+ )?(?:имени|фамилии|данных|дате|адресе|написании)",
             r"(?:змінився|змінилась|змінилася|змінилось|изменился|изменилась) (?:мій |моя |мой )?"
             r"(?:номер|телефон|пошта|адреса|прізвище|почта|адрес|фамилия)",
+            r"(?:стар\w+|застаріл\w+|неактуальн\w+|устаревш\w+) (?:адрес|номер|телефон|прізвищ|пошт|почт|фамили)\w*",
+            rf"\bupdate\b{_s(20)}\bmy (?:details|information|info|personal details)\b",
         ],
-        stems="rectif|16|correct|fix|update|amend|change|wrong|incorrect|inaccurate|misspel"
+        stems="стар|застаріл|неактуальн|устаревш|update|rectif|16|correct|fix|update|amend|change|wrong|incorrect|inaccurate|misspel"
         "|outdated|out of date|spelled|spelt|written|typed|entered|listed|виправ|змін|онов"
         "|скориг|уточн|внес|неправильн|невірн|помилк|застаріл|некоректн|исправ|измен|обнов"
         "|скоррект|неверн|ошиб|устаревш",
@@ -263,8 +271,10 @@ FAMILIES: Final[tuple[Family, ...]] = (
             rf"обробк\w*\s{_s(40)}(?:обмеж|призупин|заблок)\w*",
             rf"(?:огранич|приостанов|заблок|блокир)\w*\s{_s(40)}обработк\w*",
             rf"обработк\w*\s{_s(40)}(?:огранич|приостанов|заблок)\w*",
+            rf"тимчасово\s{_s(30)}(?:не обробля|не використову|припин|зупин|заблок)\w*|временно\s{_s(30)}(?:не обрабатыва|не использу|прекрат|приостанов|заблок)\w*",
+            rf"\b(?:temporarily|for now|until)\b{_s(40)}\b(?:stop|cease|pause|halt) (?:processing|using)\b",
         ],
-        stems="restrict|18|limit|suspend|freeze|frozen|block|keep|retain|store|обмеж|призупин"
+        stems="тимчасово|временно|temporarily|for now|until|restrict|18|limit|suspend|freeze|frozen|block|keep|retain|store|обмеж|призупин"
         "|заблок|блокуван|зупин|огранич|приостанов|блокир",
     ),
     # ── portability ─────────────────────────────────────────────────────────────────────
@@ -293,8 +303,10 @@ FAMILIES: Final[tuple[Family, ...]] = (
             rf"(?:передайте|передати|перенесіть|перенести|передайте|перенесите)\s{_s(30)}мо\w+\s+"
             rf"(?:дан\w+|інформац\w+|информаци\w+)\s{_s(60)}(?:у|в|до)\s+(?:школ|компані|сервіс"
             r"|платформ|оператор)\w*",
+            rf"\bdownload\b{_s(20)}\b(?:my|all my|all of my) (?:data|information)\b",
+            rf"(?:завантаж|скача)\w*\s{_s(20)}(?:мо\w+|всі|все) (?:дан|информаци|інформац)\w*",
         ],
-        stems="portab|port|20|machine|structured|commonly used|export|csv|json|xml|zip|excel"
+        stems="download|завантаж|скача|portab|port|20|machine|structured|commonly used|export|csv|json|xml|zip|excel"
         "|spreadsheet|transfer|transmit|send|move|машинозчит|машиночит|структурован"
         "|структурирован|перенес|переносим|формат|вигляд|виде|файл|перед|експорт|вивантаж"
         "|экспорт|выгруз",
@@ -341,8 +353,11 @@ FAMILIES: Final[tuple[Family, ...]] = (
             r"не хочу (?:більше |больше )?(?:отримувати|получать)",
             r"\b(?:vidpysh|vidpys|vidpish|otpish|otpis)\w*|\bne (?:pyshit|nadsylait|prysylait"
             r"|prisylayte|pishite)\w*",
+            rf"\b(?:don\'t|do not|no longer) want to (?:receive|get)\b{_s(30)}\b(?:e-?mails|newsletters?|ads|promotions?|marketing|messages|sms|texts|offers|notifications|calls)\b",
+            rf"\bopt me out\b{_s(20)}\b(?:marketing|newsletters?|e-?mails|communications|promotions?|mailing|sms|texts|profiling)\b",
+            rf"(?:відмовля|отказыва)\w*\s{_s(20)}(?:від |от )?(?:розсил|рассыл|реклам|маркетинг|повідомлен|сообщени)\w*",
         ],
-        stems="object|21|unsubscrib|opt|stop|cease|quit|no more|don't|do not|never|remov|take"
+        stems="want to|opt me|відмовля|отказыва|object|21|unsubscrib|opt|stop|cease|quit|no more|don't|do not|never|remov|take"
         "|profil|запереч|возраж|відпис|відпиш|отпис|отпиш|припин|зупин|перестан|прекрат|не "
         "|більше не|больше не|vidpys|vidpysh|vidpish|otpis|otpish|ne ",
         negatable=False,
@@ -361,8 +376,10 @@ FAMILIES: Final[tuple[Family, ...]] = (
             rf"(?:згод\w*|соглас\w*)\s{_s(140)}(?:відклика|скасов|анулю|отзыва|отзову|отменя)\w*",
             r"(?:більше|больше) не даю (?:своєї |своего )?(?:згод|соглас)\w*|не даю (?:згод|соглас)\w*",
             rf"\b(?:vidklyk|vidklik|otzyv)\w*\b{_s(30)}\b(?:zghod|zgod|soglas)\w*",
+            r"\bno longer (?:give (?:my )?)?consent\b|\bdo not consent any ?more\b|\bi (?:do not|don\'t) consent\b",
+            r"(?:більше )?не (?:згоден|згодна|згодний)|больше не соглас(?:ен|на)",
         ],
-        stems="withdraw|revok|revoc|retract|rescind|consent|permission|7|відклик|скасов|анулю"
+        stems="consent|згоден|згодна|згодний|соглас|withdraw|revok|revoc|retract|rescind|consent|permission|7|відклик|скасов|анулю"
         "|забираю|згод|отзыв|отзова|отмен|аннулир|соглас|vidklyk|vidklik|otzyv",
         negatable=False,
     ),
@@ -428,8 +445,10 @@ FAMILIES: Final[tuple[Family, ...]] = (
             r"(?:пишу|звертаюсь|звертаюся|обращаюсь) (?:вже |уже )?(?:вдруге|повторно|втретє"
             r"|второй раз|третий раз)|повторно (?:прошу|требую|вимагаю)",
             r"без відповіді|без ответа|досі нічого|до сих пор ничего",
+            rf"\b(?:violat\w*|infring\w*|breach\w*)\b{_s(40)}\b(?:gdpr|ccpa|privacy|data protection|my rights)\b",
+            rf"(?:поруш|нарушен|нарушил|нарушает)\w*\s{_s(40)}(?:закон\w*|прав\w*|персональн\w*|gdpr)",
         ],
-        stems="complain|report|breach|leak|incident|still|keep|continue|unsubscribed|opted out"
+        stems="violat|infring|breach|поруш|нарушен|нарушил|нарушает|complain|report|breach|leak|incident|still|keep|continue|unsubscribed|opted out"
         "|asked|deleted my|told you|response|answer|reply|month|скарг|скарж|жалоб|жалова|звернус"
         "|звернут|звернул|звернув|пожалу|обращусь|обратит|витік|злив|злили|утечк|досі|все ще"
         "|і далі|надалі|продовжую|все одно|до сих пор|все еще|всё ещё|продолжаю|все равно"
