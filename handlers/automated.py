@@ -23,7 +23,8 @@ _TEXT_SIGNALS: Final = re.compile(
             r"\bmailer-daemon\b|\bpostmaster@|\bfailure notice\b|\bpermanent (?:error|failure)\b",
             r"\b5\.\d\.\d\b.{0,40}\b(?:user unknown|mailbox|recipient|rejected)",
             r"не вдалося доставити|не доставлено|лист не доставлен\w*|повідомлення не доставлен\w*",
-            r"не удалось доставить|не доставлено|письмо не доставлено|сообщение не доставлено",
+            r"не удалось доставить|не (?:было |було )?доставлен\w*|письмо не доставлено",
+            r"(?:создано|сгенерировано|створено|згенеровано) автоматично|(?:создано|сгенерировано) автоматически",
             # auto-replies
             r"\bout of (?:the )?office\b|\bauto(?:matic)?[- ]?(?:reply|response|responder)\b",
             r"\b(?:i am|i'm) (?:currently )?(?:away|on (?:annual |parental |sick )?leave|"
@@ -42,6 +43,7 @@ _TEXT_SIGNALS: Final = re.compile(
             r"\b(?:click|tap) here to unsubscribe\b|\bto unsubscribe,? (?:click|visit|use)\b",
             r"\bunsubscribe from (?:this|these|our) (?:list|mailing|emails|newsletter)\b",
             r"\bview (?:this e-?mail )?in (?:your |a )?browser\b|\bmanage (?:your )?preferences\b",
+            r"\n[^\w\n]*(?:відписатися|отписаться|unsubscribe)(?: (?:від розсилки|от рассылки|here))?[^\w\n]*(?:\||\n|$)",
             r"ви отримали цей лист,? (?:тому що|оскільки)|щоб відписатися,? (?:натисніть|перейдіть)",
             r"вы получили это письмо,? (?:потому что|так как)|чтобы отписаться,? (?:нажмите|перейдите)",
         ]

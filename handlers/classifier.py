@@ -33,6 +33,7 @@ from handlers.kind_rules import (
     THIRD_PARTY_REQUEST,
     THIRD_PARTY_ROLE,
     THIRD_PARTY_STEMS,
+    Family,
     Kind,
 )
 from handlers.language import Lang, detect, script_shares
@@ -89,16 +90,31 @@ def _new_text(text: str, channel: str) -> CleanText:
     return CleanText(body, "", "")
 
 
-_APOSTROPHES: Final = str.maketrans({"’": "'", "ʼ": "'", "`": "'", "′": "'"})
+#: Length-preserving normalisation before matching: one apostrophe, "ё" as "е".
+_NORMALISE: Final = str.maketrans({"’": "'", "ʼ": "'", "`": "'", "′": "'", "ё": "е"})
 #: Access phrases that ask what is held; "send me my data" alone is portability's job.
 _ASKS_WHAT_IS_HELD: Final = re.compile(
-    r"copy|cop(?:ies)|what|which|who|where|categor|know|dsar|15|access|how long"
-    r"|доступ|копі|копи|як|які|що|чи|как|что|кому|звідки|откуда|категор|перелік|перечень"
+    r"\b(?:copy|copies|what|which|who|where|categor\w*|know|dsar|15|access|how long"
+    r"|доступ\w*|копі\w*|копи\w*|як\w*|що|чи|как\w*|что|кому|звідки|откуда|категор\w*"
+    r"|перелік\w*|перечень)\b"
+)
+#: "Delete it" counts as erasure only when the message is about the writer's own data.
+_DELETE_IT: Final = re.compile(
+    r"\b(?:delete|erase|remove|wipe) (?:it|them)\b"
+    r"|(?:видал|знищ|стер|удал|уничтож)\w* (?:його|їх|его|их)\b"
+)
+_DONT_USE: Final = re.compile(
+    r"\b(?:don't|do not|stop) (?:use|using) (?:it|this|that|the (?:old|wrong) \w+)\b"
+    r"|(?:не використовуйте|не використовувати|не используйте|не использовать)\b"
+)
+_OWN_DATA: Final = re.compile(
+    r"\bmy (?:phone )?(?:number|data|details|info|information|e-?mail(?: address)?"
+    r"|contact details)\b|мій номер|мої дані|мою пошту|мой номер|мои данные|мою почту"
 )
 
 
 def _find_kinds(text: str) -> dict[Kind, str]:
-    lowered = text.lower().translate(_APOSTROPHES)
+    lowered = text.lower().translate(_NORMALISE)
     if len(lowered) != len(text):  # lower() changed lengths (rare letters): match as is
         lowered = text
     found: dict[Kind, str] = {}
@@ -120,6 +136,8 @@ def _find_kinds(text: str) -> dict[Kind, str]:
                     _sentence_at(lowered, match.start())
                 ):
                     continue
+                if _vetoed(family, lowered, match):
+                    continue
                 best = (match.start(), match.end())
                 break
         if best is not None:
@@ -135,6 +153,18 @@ def _ccpa_revocation(text: str, found: dict[Kind, str]) -> None:
     if CCPA_CONTEXT.search(text.lower()) and _SALE_WORDS.search(_sentence_of(text, phrase)):
         found.setdefault("opt_out_sale", phrase)
         del found["withdraw_consent"]
+
+
+def _vetoed(family: Family, lowered: str, match: re.Match[str]) -> bool:
+    """A phrase that its family's veto cancels in this sentence ("unsubscribe … plan")."""
+    if family.veto is None:
+        return False
+    if family.veto_applies_to is not None and not family.veto_applies_to.search(match.group(0)):
+        return False
+    sentence = _sentence_at(lowered, match.start())
+    if not family.veto.search(sentence):
+        return False
+    return not (family.unless is not None and family.unless.search(sentence))
 
 
 def _sentence_at(text: str, position: int) -> str:
@@ -195,6 +225,18 @@ def classify(
     analysed = f"{subject}\n{new.text}" if use_subject else new.text
     found = {} if reason else _find_kinds(analysed)
     _ccpa_revocation(analysed, found)
+    lowered = analysed.lower()
+    if "erasure" not in found and not reason:
+        delete_it = _DELETE_IT.search(lowered)
+        negated = delete_it and NEGATION_BEFORE.search(
+            lowered, max(0, delete_it.start() - 40), delete_it.start()
+        )
+        if delete_it and not negated and _OWN_DATA.search(lowered):
+            found["erasure"] = delete_it.group(0)
+    if "rectification" in found and "restriction" not in found:
+        dont_use = _DONT_USE.search(lowered)
+        if dont_use:  # contesting accuracy: do not use it meanwhile (GDPR Art. 18(1)(a))
+            found["restriction"] = dont_use.group(0)
     if "portability" in found and not _ASKS_WHAT_IS_HELD.search(
         found.get("access", "what").lower()
     ):

@@ -69,6 +69,11 @@ class Family:
     stems: tuple[str, ...]
     negatable: bool = True
     unconditional: bool = False
+    #: A match that ``veto_applies_to`` finds is ignored in a sentence that ``veto`` finds,
+    #: unless ``unless`` finds it too.
+    veto: re.Pattern[str] | None = None
+    unless: re.Pattern[str] | None = None
+    veto_applies_to: re.Pattern[str] | None = None
 
     def may_match(self, lowered: str) -> bool:
         """Cheap test first: every phrase of the family contains one of its ``stems``."""
@@ -82,9 +87,21 @@ def _family(
     stems: str,
     negatable: bool = True,
     unconditional: bool = False,
+    veto: str | None = None,
+    unless: str | None = None,
+    veto_applies_to: str | None = None,
 ) -> Family:
     compiled = tuple((re.compile(p.removeprefix("\\b")), p.startswith("\\b")) for p in phrases)
-    return Family(kind, compiled, tuple(stems.split("|")), negatable, unconditional)
+    return Family(
+        kind,
+        compiled,
+        tuple(stems.split("|")),
+        negatable,
+        unconditional,
+        re.compile(veto) if veto else None,
+        re.compile(unless) if unless else None,
+        re.compile(veto_applies_to) if veto_applies_to else None,
+    )
 
 
 # Objects: the requester's own personal data or account, in each language. A bare "data"
@@ -99,10 +116,11 @@ _EN_MY_DATA = (
     r"relating to) me|(?:the|this) (?:user |customer )?(?:account|profile))"
 )
 _CY_MY_DATA = (
-    r"(?:(?:мо\w+|усі|всі|всю|все|будь-які|любые|її|його|їх|ее|её|его|их)\s+(?:персональн\w+\s+)?"
+    r"(?:(?:мо\w+|усі|всі|всю|все|будь-які|любые|її|його|їх|ее|ее|его|их)\s+(?:персональн\w+\s+)?"
     r"(?:дан\w+|інформац\w+|информаци\w+|відомост\w+|сведени\w+|контакт\w*)"
-    r"|персональн\w+\s+дан\w+|(?:дан\w+|інформац\w+|информаци\w+) (?:про|щодо|обо) мене"
-    r"|(?:мо\w+\s+|її\s+|його\s+)?(?:акаунт|аккаунт|обліков\w+ запис|учетн\w+ запис|учётн\w+ запис"
+    r"|персональн\w+\s+дан\w+|(?:дан\w+|інформац\w+|информаци\w+|інф\w*|инф\w*)[^.!?\n]{0,40}"
+    r"(?:про|щодо|обо) (?:мене|меня)"
+    r"|(?:мо\w+\s+|її\s+|його\s+)?(?:акаунт|аккаунт|обліков\w+ запис|учетн\w+ запис|учетн\w+ запис"
     r"|профіл|профил|особист\w+ кабінет|личн\w+ кабинет)\w*"
     r"|мо\w+ (?:номер|телефон|пошт|почт|email|e-mail|адрес)\w*"
     r"|(?:мене|меня) (?:з|із|из) (?:ваш\w+ )?(?:баз\w*|систем\w*))"
@@ -163,8 +181,20 @@ FAMILIES: Final[tuple[Family, ...]] = (
             r"\bwhat (?:do|does) (?:you|your \w+) (?:know|have|hold|keep|store) (?:about|on) me\b",
             rf"\b(?:what|which|tell me|show me|send me|give me|know)\b{_s(30)}\b(?:everything|all|information|data|info) (?:you|that you) (?:have|hold|keep|store|collected)\b{_s(15)}\b(?:about|on) me\b",
             r"що (?:саме )?(?:ви |у вас )?(?:знаєте|є|маєте|зберігаєте|зібрали) (?:про|щодо) мене|что (?:именно )?(?:вы |у вас )?(?:знаете|есть|храните|собрали) обо мне",
+            r"(?:звідки|откуда)\s+(?:у вас|ви|вы)\s+(?:\w+\s+)?(?:мій|моя|мої|мое|мой|мои|моего|мого|мою)?\s*(?:номер|телефон|дан|контакт|пошт|почт|email|адрес|інформац|информац)",
+            r"кому (?:ви |вы )?(?:їх|их|її|ее|мої|мои)\s+(?:переда|прода|нада)\w*",
+            r"(?:що|шо|что) (?:саме |именно )?(?:ви |вы )?(?:\w+ )?(?:робите|делаете) (?:з|с) (?:моїми|моими) (?:даними|данными)",
+            r"\bwhat (?:do|are|did) you (?:do|doing|done) with my\b",
+            r"на як\w+ підстав\w*|на каком основании|\bon what (?:legal )?basis\b|\bwhat (?:is )?(?:the|your) legal basis\b",
+            rf"(?:хто|кто)\W{_s(20)}(?:доступ|бачить|видит)\W{_s(20)}(?:мо\w+)\s(?:дан|данн)",
+            rf"\bwho (?:has|can|gets?|have)\b{_s(20)}\b(?:access|see)\b{_s(20)}\bmy\b",
+            rf"\bhow did\b{_s(30)}\bget (?:my|hold of my)\b",
+            rf"\bwhat\b{_s(20)}\b(?:you|you guys|your (?:company|school|team))\b{_s(10)}\b(?:know|have|hold|keep|store)\b{_s(10)}\b(?:about|on) me\b",
+            r"\botkuda u vas\b|\bzvidky u vas\b",
+            rf"\b(?:yaki|yakі|kakie)\b{_s(30)}\b(?:dani|danykh|dannye|dannykh|dannyh)\b",
+            rf"\b(?:khto|kto)\b{_s(20)}\bdostup\b",
         ],
-        stems="know|have on me|про мене|обо мне|data|information|info|access|dsar|right to know|request to know|15|дан|інформац"
+        stems="yaki|kakie|khto|kto|звідки|откуда|кому|робите|делаете|what|basis|підстав|основании|хто|кто|who|how did|otkuda|zvidky|know|have on me|про мене|обо мне|data|information|info|access|dsar|right to know|request to know|15|дан|інформац"
         "|доступ|информац|копі|копи|where|who|how long|звідки|откуда|кому|як довго|как долго"
         "|категорі|dani|danykh|dannye|dannykh|dannyh",
     ),
@@ -175,40 +205,44 @@ FAMILIES: Final[tuple[Family, ...]] = (
             r"\b(?:right to (?:be forgotten|erasure)|account (?:deletion|closure|removal))\b",
             r"\b(?:article|art\.?)\s*17\b",
             rf"\b(?:delete|deleting|deletion|erase|erasing|erasure|remove|removing|removal|wipe"
-            rf"|destroy|purge|get rid of)\b(?: of)?{_s(40)}\b{_EN_MY_DATA}\b",
+            rf"|destroy|purge|get rid of|nuke|scrap|trash|ditch)\b(?: of)?{_s(40)}\b{_EN_MY_DATA}\b",
             r"\b(?:delete|close|deactivate|terminate|cancel) (?:my |the )?(?:user |customer )?account\b",
             r"\bremove me from (?:your|all|the) (?:database|systems?|records|crm|platform)",
             r"\bforget me\b|\bdelete me\b|\berase me\b",
             rf"\b(?:delete|erase|remove|destroy)\b{_s(20)}\b(?:my|all my|all|any)\s+(?:\w+\s+)?"
             r"(?:recordings?|photos?|videos?|pictures?|screenshots?|phone number|number"
             r"|e-?mail address|e-?mail|address|payment (?:details|information))\b",
-            r"\b(?:recordings?|photos?|videos?|pictures?|screenshots?) of me\b",
+            rf"\b(?:delete|erase|remove|destroy)\b{_s(30)}\b(?:recordings?|photos?|videos?|pictures?|screenshots?) of (?:me|my)\b",
             rf"\b(?:delete|erase|remove|wipe)\b{_s(30)}\bfrom (?:your|all|the) (?:systems?|databases?"
             r"|records|servers|crm|everything)\b|\bfrom everything\b",
             rf"\bmy (?:account|profile|data|details|information)\b{_s(60)}\b(?:deleted|removed"
             r"|erased|gone|closed|wiped)\b",
-            rf"\b(?:data|account|profile|information|details|records)\b{_s(30)}\b(?:to be|be|being"
-            r"|get|gets) (?:deleted|removed|erased|wiped|destroyed)\b",
+            rf"\b(?:data|account|profile|information|details|records)\b{_s(80)}\b(?:to be|be|being"
+            r"|get|gets|should be|must be|shall be) (?:deleted|removed|erased|wiped|destroyed)\b",
             r"\b(?:delete|erase|remove|wipe) (?:it all|everything|all of it)\b",
-            r"\b(?:recordings?|photos?|videos?|screenshots?) of (?:me|my)\b",
             rf"\b(?:vydal|vidal|udal)\w*\b{_s(40)}\b(?:akaunt\w*|akkaunt\w*|profil\w*|dani|danykh"
             r"|dannye|dannykh|dannyh|danni|nomer)\b",
             # Ukrainian and Russian (either verbs with either objects: mixed messages occur)
             r"право на (?:забуття|забвение)",
-            rf"{_CY_ERASE}\w*\s{_s(40)}{_CY_MY_DATA}",
+            rf"{_CY_ERASE}\w*\W{_s(40)}{_CY_MY_DATA}",
             r"(?:видаленн|удалени)\w+ (?:мо\w+ )?(?:персональн\w+ )?(?:дан\w+|акаунт\w*|аккаунт\w*"
             r"|обліков\w+ запис\w*|учетн\w+ запис\w*|профіл\w+|профил\w+)",
-            rf"{_CY_ERASE}\w*\s{_s(30)}(?:відеозапис\w*|видеозапис\w*|запис\w* (?:урок\w*|занят\w*"
+            rf"{_CY_ERASE}\w*\W{_s(30)}(?:відеозапис\w*|видеозапис\w*|запис\w* (?:урок\w*|занят\w*"
             r"|розмов\w*|разговор\w*)|фото\w*|світлин\w*|відгук\w*|отзыв\w*|пост\w*|публікац\w*"
             r"|публикац\w*|допис\w*|номер\w* телефон\w*|електронн\w+ адрес\w*)",
             rf"(?:мо\w+\s+)?(?:акаунт|аккаунт|профіль|профиль|обліковий запис|дані|данные)\w*"
             rf"\s{_s(20)}(?:видал|удал|знищ|уничтож)\w*",
-            rf"{_CY_ERASE}\w*\s{_s(30)}(?:з|із|из) (?:ваш\w+ )?(?:баз\w*|систем\w*)",
+            rf"{_CY_ERASE}\w*\W{_s(30)}(?:з|із|из) (?:ваш\w+ )?(?:баз\w*|систем\w*)",
             r"(?:видалитис[ья]|видалити себе|удалиться|удалить себя)",
             rf"\b(?:no longer|don\'t|do not) want (?:you|your company) to (?:have|keep|hold|store)\b{_s(20)}\b(?:my|any of my)\b",
             r"\b(?:unregister|deregister) me\b",
+            rf"(?:все|усе|всю інформацію|всі дані|все данные)\W{_s(10)}{_CY_ERASE}\w*",
+            rf"{_CY_ERASE}\w*\s+(?:все|усе|геть усе)\b",
+            rf"{_CY_ERASE}\w*\s+(?:мене|меня)\s+(?:звідусіль|звідусюди|отовсюду|повністю|совсем|назавжди|навсегда)",
+            rf"(?:мо\w+|всі|ніяк\w+) (?:дан|інформац|информаци)\w*\W{_s(25)}(?:не (?:залишал|зберігал|лишал|оставал|хранил))\w*",
+            r"\b(?:deletion|delete|erase|erasure) of (?:that|this|the|such|all) (?:personal )?(?:information|data)\b",
         ],
-        stems="видалитис|видалити себе|удалиться|удалить себя|want you to|unregister|deregister|delet|eras|remov|wipe|destroy|purge|get rid|forget|forgot|17|account|recording"
+        stems="все|усе|всю|мене|меня|залишал|зберігал|лишал|оставал|хранил|deletion|nuke|scrap|trash|ditch|should be|must be|видалитис|видалити себе|удалиться|удалить себя|want you to|unregister|deregister|delet|eras|remov|wipe|destroy|purge|get rid|forget|forgot|17|account|recording"
         "|photo|video|picture|screenshot|gone|be deleted|be removed|be erased|everything|vydal|vidal"
         "|udal|видал|вилуч|знищ|стер|прибер|прибрат|забут|удал"
         "|уничтож|сотр|стир|забвен",
@@ -236,11 +270,11 @@ FAMILIES: Final[tuple[Family, ...]] = (
             r"changed\b",
             # Ukrainian and Russian
             rf"(?:виправ|змін|онов|скориг|уточн|внес\w* зміни|исправ|измен|обнов|скоррект|внес\w* изменени)"
-            rf"\w*\s{_s(40)}(?:прізвищ\w*|фамілі\w*|фамили\w*|ім'я|імені|имя|имени|по батькові"
+            rf"\w*\W{_s(40)}(?:прізвищ\w*|фамілі\w*|фамили\w*|ім'я|імені|имя|имени|по батькові"
             r"|отчеств\w*|дат\w+ (?:народження|рождения)|адрес\w*|персональн\w+ дан\w+|мо\w+ дан\w+"
             r"|помилк\w+|ошибк\w+|профіл\w+|профил\w+)",
             rf"(?:неправильн|невірн|помилков|застаріл|некоректн|з помилкою|неверн|ошибочн|устаревш"
-            rf"|с ошибкой)\w*\s{_s(25)}(?:прізвищ|фамілі|фамили|ім'я|імені|имя|имени"
+            rf"|с ошибкой)\w*\W{_s(25)}(?:прізвищ|фамілі|фамили|ім'я|імені|имя|имени"
             r"|дат\w* (?:народження|рождения)|адрес|дан)",
             rf"(?:прізвищ\w*|фамілі\w*|фамили\w*|ім'я|імені|имя|дат\w+ (?:народження|рождения)"
             rf"|адрес\w*|дан\w+|номер\w*)\s{_s(25)}(?:вказан\w+|записан\w+|зазначен\w+|указан\w+)?\s?"
@@ -251,8 +285,11 @@ FAMILIES: Final[tuple[Family, ...]] = (
             r"(?:номер|телефон|пошта|адреса|прізвище|почта|адрес|фамилия)",
             r"(?:стар\w+|застаріл\w+|неактуальн\w+|устаревш\w+) (?:адрес|номер|телефон|прізвищ|пошт|почт|фамили)\w*",
             rf"\bupdate\b{_s(20)}\bmy (?:details|information|info|personal details)\b",
+            r"\b(?:birth ?(?:year|date)|date of birth|name|surname|address|e-?mail|phone number)\b[^!?]{0,200}\b(?:correct|fix|update|amend|replace) (?:it|this|that)\b",
+            r"(?:дат\w* (?:народження|рождєнія|рождения)|прізвищ\w*|фамілі\w*|фамили\w*|ім\'я|имя|адрес\w*)[^!?]{0,150}(?:поправ|виправ|исправ|змін|измен)\w*",
+            r"(?:,|—|-)\s*(?:а|але) (?:моє|мое|моя|мій|мой) (?:прізвище|фамилия|ім\'я|имя|адреса|адрес|дата)|(?:,|—|-)\s*(?:а|але) правильн(?:о|е|ий|а|ая|ый)\b",
         ],
-        stems="стар|застаріл|неактуальн|устаревш|update|rectif|16|correct|fix|update|amend|change|wrong|incorrect|inaccurate|misspel"
+        stems="birth|name|surname|address|mail|phone|дат|прізвищ|фамілі|фамили|ім'я|имя|адрес|а мо|але мо|а правильн|але правильн|стар|застаріл|неактуальн|устаревш|update|rectif|16|correct|fix|update|amend|change|wrong|incorrect|inaccurate|misspel"
         "|outdated|out of date|spelled|spelt|written|typed|entered|listed|виправ|змін|онов"
         "|скориг|уточн|внес|неправильн|невірн|помилк|застаріл|некоректн|исправ|измен|обнов"
         "|скоррект|неверн|ошиб|устаревш",
@@ -267,14 +304,22 @@ FAMILIES: Final[tuple[Family, ...]] = (
             rf"\bprocessing\b{_s(30)}\b(?:restricted|suspended|limited|frozen|blocked)\b",
             rf"\b(?:keep|retain|store)\b{_s(40)}\b(?:but|and) (?:do not|don't|stop|not)\b{_s(15)}"
             r"\b(?:use|using|process)",
-            rf"(?:обмеж|призупин|заблок|блокуван|зупин)\w*\s{_s(40)}обробк\w*",
-            rf"обробк\w*\s{_s(40)}(?:обмеж|призупин|заблок)\w*",
-            rf"(?:огранич|приостанов|заблок|блокир)\w*\s{_s(40)}обработк\w*",
-            rf"обработк\w*\s{_s(40)}(?:огранич|приостанов|заблок)\w*",
+            rf"(?:обмеж|призупин|заблок|блокуван|зупин)\w*\W{_s(40)}обробк\w*",
+            rf"обробк\w*\W{_s(40)}(?:обмеж|призупин|заблок)\w*",
+            rf"(?:огранич|приостанов|заблок|блокир)\w*\W{_s(40)}обработк\w*",
+            rf"обработк\w*\W{_s(40)}(?:огранич|приостанов|заблок)\w*",
             rf"тимчасово\s{_s(30)}(?:не обробля|не використову|припин|зупин|заблок)\w*|временно\s{_s(30)}(?:не обрабатыва|не использу|прекрат|приостанов|заблок)\w*",
             rf"\b(?:temporarily|for now|until)\b{_s(40)}\b(?:stop|cease|pause|halt) (?:processing|using)\b",
+            rf"(?:заблок|блокуван|блокир)\w*\W{_s(30)}(?:мо\w+ )?(?:персональн\w+ )?(?:дан|данн|інформац|информац)\w*",
+            rf"\b(?:don\'t|do not|stop|not to) (?:use|using|process\w*)\b{_s(40)}\b(?:until|while|pending|till)\b",
+            r"\bon hold\b",
+            rf"\b(?:don\'t|do not) delete\b{_s(40)}\b(?:but|just)\b{_s(40)}\b(?:stop|pause|suspend|freeze) (?:using|processing|use)",
+            rf"(?:не чіпа|не використову|не обробля|не передава|не использ|не обрабатыва)\w*\W{_s(40)}(?:поки|доки|до того як|пока)\b",
+            rf"(?:приостанов|заморо|заблок|призупин)\w*\W{_s(30)}(?:использовани|обработк|використанн|обробк)\w*",
+            rf"\bcontest\w*\b{_s(20)}\baccuracy\b",
+            rf"(?:поки|доки|пока)\b{_s(80)}(?:не використову|не обробля|не использ|не обрабатыва|не передава)\w*",
         ],
-        stems="тимчасово|временно|temporarily|for now|until|restrict|18|limit|suspend|freeze|frozen|block|keep|retain|store|обмеж|призупин"
+        stems="поки|доки|пока|заблок|блокуван|блокир|until|while|pending|till|hold|не чіпа|не використову|не обробля|не передава|не использ|не обрабатыва|приостанов|заморо|призупин|contest|тимчасово|временно|temporarily|for now|until|restrict|18|limit|suspend|freeze|frozen|block|keep|retain|store|обмеж|призупин"
         "|заблок|блокуван|зупин|огранич|приостанов|блокир",
     ),
     # ── portability ─────────────────────────────────────────────────────────────────────
@@ -295,18 +340,24 @@ FAMILIES: Final[tuple[Family, ...]] = (
             r"машинозчитуван\w*|машиночитаем\w*|структурован\w+ формат\w*|структурированн\w+ формат\w*"
             r"|перенесенн\w+ (?:мо\w+ )?даних|переносимост\w+",
             rf"(?:формат\w*|вигляді|виде|файл\w*)\s{_s(15)}(?:csv|json|xml|excel)",
-            rf"(?:перед|переда|перенес|експорт|вивантаж|экспорт|выгруз)\w*\s{_s(60)}(?:інш\w+|нов\w+"
+            rf"(?:перед|переда|перенес|експорт|вивантаж|экспорт|выгруз)\w*\W{_s(60)}(?:інш\w+|нов\w+"
             r"|друг\w+)\s+(?:контролер\w*|компані\w*|сервіс\w*|сервис\w*|оператор\w*|володіл\w*"
             r"|школ\w*|платформ\w*)",
-            rf"(?:експорт|вивантаж|экспорт|выгруз)\w*\s{_s(30)}(?:мо\w+ )?(?:дан\w+|інформац\w+"
+            rf"(?:експорт|вивантаж|экспорт|выгруз)\w*\W{_s(30)}(?:мо\w+ )?(?:дан\w+|інформац\w+"
             r"|информаци\w+|історі\w+|истори\w+)",
             rf"(?:передайте|передати|перенесіть|перенести|передайте|перенесите)\s{_s(30)}мо\w+\s+"
             rf"(?:дан\w+|інформац\w+|информаци\w+)\s{_s(60)}(?:у|в|до)\s+(?:школ|компані|сервіс"
             r"|платформ|оператор)\w*",
             rf"\bdownload\b{_s(20)}\b(?:my|all my|all of my) (?:data|information)\b",
-            rf"(?:завантаж|скача)\w*\s{_s(20)}(?:мо\w+|всі|все) (?:дан|информаци|інформац)\w*",
+            rf"(?:завантаж|скача)\w*\W{_s(20)}(?:мо\w+|всі|все) (?:дан|информаци|інформац)\w*",
+            r"\b(?:data|information|info)\b[^.!\n]{0,60}\b(?:csv|json|xml|excel|spreadsheet)\b",
+            rf"\b(?:load|import|move|transfer|take) (?:it|them|my data)\b{_s(20)}\b(?:into|to) (?:another|a different|a new|other)\b",
+            r"\bmy (?:personal )?(?:data|information|info|history|results|progress)\b[^.!\n]{0,50}\b(?:csv|json|xml|zip|excel|spreadsheet)\b",
+            rf"\b(?:transfer|transmit|send|move|pass)\b{_s(20)}\bmy\b{_s(60)}\bto (?:them|another|the new|my new)\b",
+            rf"(?:файл\w*|формат\w*)\W{_s(40)}(?:excel|csv|json|xml)",
+            rf"\b(?:dani|dannye|danykh|dannykh)\b{_s(40)}\b(?:json|csv|xml|excel)\b",
         ],
-        stems="download|завантаж|скача|portab|port|20|machine|structured|commonly used|export|csv|json|xml|zip|excel"
+        stems="data|information|info|load|import|move|transfer|take|my|pass|файл|формат|dani|dannye|danykh|dannykh|download|завантаж|скача|portab|port|20|machine|structured|commonly used|export|csv|json|xml|zip|excel"
         "|spreadsheet|transfer|transmit|send|move|машинозчит|машиночит|структурован"
         "|структурирован|перенес|переносим|формат|вигляд|виде|файл|перед|експорт|вивантаж"
         "|экспорт|выгруз",
@@ -336,11 +387,11 @@ FAMILIES: Final[tuple[Family, ...]] = (
             rf"\b(?:take|remove) (?:me|my (?:e-?mail|number|address)) (?:off|from)\b{_s(30)}"
             r"\b(?:lists?|mailing|marketing|newsletter)\b",
             # Ukrainian and Russian
-            rf"(?:запереч|возража)\w*\s{_s(60)}(?:обробк|маркетинг|розсил|профілюв|використан|обработк"
+            rf"(?:запереч|возража)\w*\W{_s(60)}(?:обробк|маркетинг|розсил|профілюв|використан|обработк"
             r"|рассыл|профилир|использован)\w*",
             r"відпиш\w*|відпис\w*|отпиш\w*|отпис\w*",
             rf"(?:припин|зупин|перестан|прекрат|не надсила|не відправля|не присила|не присыла"
-            rf"|не отправля)\w*\s{_s(50)}(?:розсил\w*|рассыл\w*|реклам\w*|маркетинг\w*|sms|смс"
+            rf"|не отправля)\w*\W{_s(50)}(?:розсил\w*|рассыл\w*|реклам\w*|маркетинг\w*|sms|смс"
             r"|повідомлен\w*|сообщени\w*|листів|писем|лист\w*|письм\w*|дзвін\w*|дзвонити|звон\w*"
             r"|спам\w*|пропозиц\w*|предложени\w*|акці\w*|акци\w*|мені|мне)",
             r"(?:перестаньте|припиніть|прекратите|не) (?:мені |мне )?(?:дзвонити|телефонувати"
@@ -348,18 +399,26 @@ FAMILIES: Final[tuple[Family, ...]] = (
             r"(?:більше |больше )?не (?:пишіть|надсилайте|присилайте|дзвоніть|телефонуйте|пишите"
             r"|присылайте|звоните|отправляйте|відправляйте)\w*(?: мені| мне)?",
             r"(?:більше не|больше не) (?:дзвон|телефон|пиш|надсила|присила|звон|присыла)\w*",
-            rf"{_CY_ERASE}\w*\s{_s(30)}(?:з|із|из) (?:розсил\w*|рассыл\w*|списк\w* (?:розсил\w*|"
+            rf"{_CY_ERASE}\w*\W{_s(30)}(?:з|із|из) (?:розсил\w*|рассыл\w*|списк\w* (?:розсил\w*|"
             r"рассыл\w*|контакт\w*)|маркетинг\w*)",
             r"не хочу (?:більше |больше )?(?:отримувати|получать)",
             r"\b(?:vidpysh|vidpys|vidpish|otpish|otpis)\w*|\bne (?:pyshit|nadsylait|prysylait"
             r"|prisylayte|pishite)\w*",
             rf"\b(?:don\'t|do not|no longer) want to (?:receive|get)\b{_s(30)}\b(?:e-?mails|newsletters?|ads|promotions?|marketing|messages|sms|texts|offers|notifications|calls)\b",
             rf"\bopt me out\b{_s(20)}\b(?:marketing|newsletters?|e-?mails|communications|promotions?|mailing|sms|texts|profiling)\b",
-            rf"(?:відмовля|отказыва)\w*\s{_s(20)}(?:від |от )?(?:розсил|рассыл|реклам|маркетинг|повідомлен|сообщени)\w*",
+            rf"(?:відмовля|отказыва)\w*\W{_s(20)}(?:від |от )?(?:розсил|рассыл|реклам|маркетинг|повідомлен|сообщени)\w*",
+            r"\bstop (?:targeting|tracking|profiling|following) me\b|\b(?:don\'t|do not) (?:target|track|profile) me\b",
+            rf"(?:хватит|годі|досить|прекратите|перестаньте|припиніть)\W{_s(20)}(?:слать|присылать|писать|звонить|надсилати|слати|писати|дзвонити|спамить|спамити)",
+            rf"\bperestan\w*\b{_s(30)}\b(?:zvonit|dzvonyty|pisat|pysaty|slat)\b",
         ],
-        stems="want to|opt me|відмовля|отказыва|object|21|unsubscrib|opt|stop|cease|quit|no more|don't|do not|never|remov|take"
+        stems="stop|target|track|profile|хватит|годі|досить|прекратите|перестаньте|припиніть|perestan|want to|opt me|відмовля|отказыва|object|21|unsubscrib|opt|stop|cease|quit|no more|don't|do not|never|remov|take"
         "|profil|запереч|возраж|відпис|відпиш|отпис|отпиш|припин|зупин|перестан|прекрат|не "
         "|більше не|больше не|vidpys|vidpysh|vidpish|otpis|otpish|ne ",
+        # "Unsubscribe me from the Premium plan" is billing, not marketing.
+        veto=r"\b(?:plan|premium|membership|tariff|billing|charged|subscription fee|renewal)\b"
+        r"|підписк|тариф|абонемент|подписк|списал|списув|списыва|оплат",
+        unless=r"newsletter|marketing|promo|advert|\bads\b|розсил|реклам|рассыл|маркетинг|акці|акци",
+        veto_applies_to=r"unsubscrib|відпис|відпиш|отпис|отпиш|opt",
         negatable=False,
     ),
     # ── withdraw consent ────────────────────────────────────────────────────────────────
@@ -371,15 +430,18 @@ FAMILIES: Final[tuple[Family, ...]] = (
             rf"\bconsent\b{_s(60)}\b(?:withdrawn|revoked|no longer (?:valid|given))\b",
             rf"\b(?:revoke|withdraw)\b{_s(20)}\bpermission\b",
             r"\b(?:article|art\.?)\s*7\s*\(?3\)?",
-            rf"(?:відклик|скасов|анулю|забираю|отзыв|отзова|отмен|аннулир)\w*\s{_s(40)}(?:мо\w+\s+|свою\s+)?"
+            rf"(?:відклик|скасов|анулю|забираю|отзыв|отзова|отмен|аннулир)\w*\W{_s(40)}(?:мо\w+\s+|свою\s+)?"
             r"(?:згод\w*|соглас\w*)",
             rf"(?:згод\w*|соглас\w*)\s{_s(140)}(?:відклика|скасов|анулю|отзыва|отзову|отменя)\w*",
             r"(?:більше|больше) не даю (?:своєї |своего )?(?:згод|соглас)\w*|не даю (?:згод|соглас)\w*",
             rf"\b(?:vidklyk|vidklik|otzyv)\w*\b{_s(30)}\b(?:zghod|zgod|soglas)\w*",
             r"\bno longer (?:give (?:my )?)?consent\b|\bdo not consent any ?more\b|\bi (?:do not|don\'t) consent\b",
             r"(?:більше )?не (?:згоден|згодна|згодний)|больше не соглас(?:ен|на)",
+            rf"\btake back\b{_s(20)}\bconsent\b",
+            rf"\b(?:permission|consent|agreement)\b{_s(10)}\b(?:revoked|withdrawn)\b",
+            r"\b(?:don\'t|do not|no longer) agree to (?:that|this|it) any ?more\b",
         ],
-        stems="consent|згоден|згодна|згодний|соглас|withdraw|revok|revoc|retract|rescind|consent|permission|7|відклик|скасов|анулю"
+        stems="take back|revoked|withdrawn|agree|consent|згоден|згодна|згодний|соглас|withdraw|revok|revoc|retract|rescind|consent|permission|7|відклик|скасов|анулю"
         "|забираю|згод|отзыв|отзова|отмен|аннулир|соглас|vidklyk|vidklik|otzyv",
         negatable=False,
     ),
@@ -387,7 +449,7 @@ FAMILIES: Final[tuple[Family, ...]] = (
     _family(
         "opt_out_sale",
         [
-            rf"\bopt(?:ing)?[- ]?out\b{_s(40)}\b(?:sale|sell|selling|sold|shar\w+)\b",
+            rf"\bopt(?:ing)?(?: me)?[- ]?out\b{_s(40)}\b(?:sale|sell|selling|sold|shar\w+)\b",
             rf"\b(?:do not|don't|never|stop|not to)\s+(?:sell|share)\w*\b(?: or (?:sell|share)\w*)?"
             rf"{_s(40)}\b(?:my|personal|information|data|it|them|this)\b",
             rf"\b(?:sale|selling|sharing) of\b{_s(10)}\b(?:my )?personal (?:information|data)\b",
@@ -396,11 +458,14 @@ FAMILIES: Final[tuple[Family, ...]] = (
             r"\bglobal privacy control\b",
             rf"(?:не продава|забороня\w* продава|відмовля\w*{_s(20)}продаж|не передава\w*{_s(20)}"
             rf"трет\w+ особам для реклам)\w*{_s(40)}(?:дан|інформац)\w*",
-            rf"продаж\w*\s{_s(30)}(?:мо\w+ )?(?:персональн\w+ )?(?:дан|інформац)\w*\s{_s(30)}"
+            rf"продаж\w*\W{_s(30)}(?:мо\w+ )?(?:персональн\w+ )?(?:дан|інформац)\w*\W{_s(30)}"
             r"(?:відмов|забороня|не згод|opt)",
             rf"(?:не продава|запреща\w* продава|отказ\w*{_s(20)}продаж)\w*{_s(40)}(?:данн|информаци)\w*",
+            rf"(?:відмов|отказ)\w*\W{_s(20)}(?:від |от )?продаж\w*",
+            rf"(?:відмов|отказ)\w*\W{_s(80)}(?:від |от )?(?:\w+ )?продаж\w*",
+            r"поведінков\w+ реклам|поведенческ\w+ реклам",
         ],
-        stems="opt|sell|sale|sold|shar|advertis|global privacy|продава|продаж|реклам",
+        stems="поведінков|поведенческ|відмов|отказ|opt|sell|sale|sold|shar|advertis|global privacy|продава|продаж|реклам",
         negatable=False,
     ),
     # ── complaint about the handling of personal data or a privacy request ──────────────
@@ -432,12 +497,12 @@ FAMILIES: Final[tuple[Family, ...]] = (
             r"|паспорт\w*|роскомнадзор\w*)",
             r"(?:як|є|це|это|как|является) (?:скарг|жалоб)\w*",
             rf"(?:поскарж|скарж|звернус\w*|звернуся|звернутися|звернулас\w*|звернувся|пожалу|жалова"
-            rf"|обращусь|обратиться)\w*\s{_s(60)}(?:уповноважен\w*|уполномочен\w*|омбудсмен\w*"
+            rf"|обращусь|обратиться)\w*\W{_s(60)}(?:уповноважен\w*|уполномочен\w*|омбудсмен\w*"
             r"|до суду|в суд|регулятор\w*|держспоживзахист\w*|роскомнадзор\w*)",
             r"витік\w*|злив\w* (?:мо\w+ )?(?:персональн\w+ )?(?:дан|інформац)\w*|злили\b|утечк\w*",
-            rf"(?:досі|все ще|і далі|надалі|продовжую|все одно|до сих пор|все еще|всё ещё|продолжаю"
+            rf"(?:досі|все ще|і далі|надалі|продовжую|все одно|до сих пор|все еще|все еще|продолжаю"
             rf"|все равно)\s{_s(40)}(?:отриму|прихо|получ|надсила|присила|присыла|дзвон|звон)\w*",
-            rf"не (?:отримав|отримала|отримали|получил|получила)\w*\s{_s(30)}(?:відповід|ответ)\w*",
+            rf"не (?:отримав|отримала|отримали|получил|получила)\w*\W{_s(30)}(?:відповід|ответ)\w*",
             r"(?:відповіді|відповідь|ответа|ответ) (?:так і |до сих пор |досі |ще |еще )?(?:не"
             r" (?:отримал|надійшл|було|получил|пришл|было)\w*|немає|нет)",
             r"минул\w* (?:вже |уже )?(?:понад |більше |більш ніж )?(?:\d+|місяць|тридцять)"
@@ -446,12 +511,15 @@ FAMILIES: Final[tuple[Family, ...]] = (
             r"|второй раз|третий раз)|повторно (?:прошу|требую|вимагаю)",
             r"без відповіді|без ответа|досі нічого|до сих пор ничего",
             rf"\b(?:violat\w*|infring\w*|breach\w*)\b{_s(40)}\b(?:gdpr|ccpa|privacy|data protection|my rights)\b",
-            rf"(?:поруш|нарушен|нарушил|нарушает)\w*\s{_s(40)}(?:закон\w*|прав\w*|персональн\w*|gdpr)",
+            rf"(?:поруш|нарушен|нарушил|нарушает)\w*\W{_s(40)}(?:закон\w*|прав\w*|персональн\w*|gdpr)",
+            r"\bstill nothing\b|\blast reminder\b|\btake (?:it|this) to the (?:regulator|authority|ico|ombudsman)\b|\bstill haven\'t (?:heard|received|got)\b",
+            rf"(?:відписал|отписал|отпис|відпис)\w*\W{_s(60)}(?:опять|знову|все одно|досі|все равно|снова|again|still)\b",
+            rf"(?:жалув|жалов)\w*\W{_s(40)}(?:омбудсмен|уповноважен|уполномочен|суд)\w*",
         ],
-        stems="violat|infring|breach|поруш|нарушен|нарушил|нарушает|complain|report|breach|leak|incident|still|keep|continue|unsubscribed|opted out"
+        stems="nothing|reminder|take it|take this|haven't|відписал|отписал|отпис|відпис|жалув|жалов|violat|infring|breach|поруш|нарушен|нарушил|нарушает|complain|report|breach|leak|incident|still|keep|continue|unsubscribed|opted out"
         "|asked|deleted my|told you|response|answer|reply|month|скарг|скарж|жалоб|жалова|звернус"
         "|звернут|звернул|звернув|пожалу|обращусь|обратит|витік|злив|злили|утечк|досі|все ще"
-        "|і далі|надалі|продовжую|все одно|до сих пор|все еще|всё ещё|продолжаю|все равно"
+        "|і далі|надалі|продовжую|все одно|до сих пор|все еще|все еще|продолжаю|все равно"
         "|не отрима|не получ|відповід|ответ|минул|прош|пишу|звертаю|обращаюсь|повторно"
         "|без відповіді|без ответа",
         negatable=False,
@@ -471,13 +539,14 @@ THIRD_PARTY_ROLE: Final = re.compile(
             r"\b(?:mother|father|mom|mum|dad|legal guardian|guardian) of\b|\bi am (?:the|her|his)"
             r" (?:mother|father|mom|mum|dad|parent|guardian)\b",
             r"\b(?:our|former|ex-?)\s*employees?\b|\bemployees? of ours\b|\benrolled (?:several |our )?"
-            r"employees\b|\bhr (?:director|manager|department)\b",
+            r"employees\b|\bhr (?:director|manager|department)\b|\b(?:several|one|some|all) of our"
+            r" (?:staff|employees|workers|team)\b",
             r"адвокат\w*|клієнт\w* (?:мого|нашого)|мо\w+ клієнт\w*|в інтересах|від імені|слідч\w+",
             r"поліці\w+|ухвал\w+ (?:слідч\w+ )?суд\w*|мо\w+ (?:син\w*|доньк\w*|доч\w+|дитин\w*)",
             r"наш\w+ (?:син\w*|доньк\w*|дитин\w*)|роботодав\w*|(?<!ваш )(?<!вашого )(?<!вашої )"
             r"(?<!ваша )працівни\w*",
-            r"законн\w+ представни\w*|опікун\w*|\b(?:я )?(?:мама|мати|тато|батько|батьки|папа|отец|мать"
-            r"|родител\w*)\b",
+            r"законн\w+ представни\w*|опікун\w*|\bмама\b|\b(?:його|її|я його|я її|я) (?:мати|батько"
+            r"|тато)\b|\b(?:я )?(?:папа|отец|мать|родител\w*)\b",
             r"мо\w+ клиент\w*|в интересах|от имени|следовател\w*|полици\w*|постановлени\w+ суда",
             r"мо\w+ (?:сын\w*|доч\w*|ребен\w*)|работодател\w*|(?<!ваш )(?<!вашего )(?<!вашей )"
             r"(?<!ваша )сотрудни\w*",
@@ -521,7 +590,8 @@ THIRD_PARTY_REQUEST: Final = re.compile(
 
 #: Words just before an action that cancel it ("please don't delete", "не видаляйте").
 NEGATION_BEFORE: Final = re.compile(
-    r"(?:\b(?:don'?t|do not|never|no need to|not want to|not wish to|without)"
+    r"(?:\b(?:don'?t|do not|never|no need to|not want to|not wish to|without"
+    r"|(?:if|whether) i (?:want|wish|should))"
     r"|(?:^|\s)(?:не|ні|не треба|не потрібно|не нужно|не надо))\s+$"
 )
 

@@ -96,7 +96,17 @@ _EN_WORDS = frozenset(
     has had do does did i me my mine we our you your he she it they them this that these
     those please thanks thank hello hi dear delete remove data account information my
     request would like want can could should will not no yes what which who how when
-    where why
+    where why ok okay thx pls plz bye hey yeah yep nope sorry all any some more most other
+    such only own same so than too very just also now then there here out up down over
+    again about after before into through during under between because if while until get
+    got make know see use find give tell ask send stop keep let put take come go new old
+    good best great first last long little much many way time day week month year people
+    school lesson lessons course teacher app email mail phone number name address details
+    info personal privacy policy consent agree marketing newsletter unsubscribe copy access
+    erase correct wrong update change help issue problem question answer reply asap am im
+    i'm it's its dont don't cant can't wont won't didnt didn't doesn't isn't aren't wasn't
+    haven't hasn't you're we're they're there's that's what's let's him his her hers their
+    theirs us regards sincerely kind cheers faithfully yours
     """.split()
 )
 _BOTH_TRANSLIT = _UK_TRANSLIT & _RU_TRANSLIT
@@ -135,13 +145,25 @@ def script_shares(text: str) -> tuple[int, int]:
     return length - len(_CYRILLIC.sub("", text)), length - len(_LATIN.sub("", text))
 
 
+#: Letter groups and endings of Ukrainian or Russian typed in Latin letters ("zh", "shch",
+#: "-yty", "-tsia"); English words rarely have them, and never many of them at once.
+_TRANSLIT_SHAPE = re.compile(
+    r"zh|kh|shch|sch|[^s]ch|^ch|ts[iy]|y[iy]|i[iy]a|ii|iu|ia$|yu|ya|ye|(?:ty|ti|sia|sya|tsia|nnia"
+    r"|nnya|ogo|oho|ykh|ikh|yy|ij|iy)$"
+)
+
+
 def _latin(words: list[str], default: Lang) -> Lang:
     uk = sum(w in _UK_TRANSLIT and w not in _BOTH_TRANSLIT for w in words)
     ru = sum(w in _RU_TRANSLIT and w not in _BOTH_TRANSLIT for w in words)
     shared = sum(w in _BOTH_TRANSLIT for w in words)
     english = sum(w in _EN_WORDS for w in words)
     translit = uk + ru + shared
-    if translit >= 2 and translit > english:
+    shaped = sum(1 for w in words if w not in _EN_WORDS and _TRANSLIT_SHAPE.search(w))
+    looks_translit = (translit >= 2 and translit > english) or (
+        len(words) >= 3 and english <= len(words) / 5 and translit + shaped >= 2
+    )
+    if looks_translit:
         return "uk" if uk >= ru else "ru"
     return default
 
