@@ -85,10 +85,12 @@ def load(split: str) -> list[Sample]:
     The public templates carry no ``automated`` label; the ones without kinds are all
     mail-system messages (bounces, out-of-office), so that is their label.
     """
-    names = (
-        ("corpus-dev.jsonl", "corpus-dev2.jsonl") if split == "dev" else ("corpus-heldout.jsonl",)
+    files = (
+        sorted(DATA.glob("corpus-dev*.jsonl"))
+        if split == "dev"
+        else [DATA / "corpus-heldout.jsonl"]
     )
-    own = [s for name in names if (DATA / name).exists() for s in _read(DATA / name)]
+    own = [s for path in files if path.exists() for s in _read(path)]
     public = [
         replace(s, automated=not s.kinds)
         for s in _read(DATA / "public-templates.jsonl")

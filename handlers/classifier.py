@@ -35,6 +35,7 @@ from handlers.kind_rules import (
     THIRD_PARTY_STEMS,
     Family,
     Kind,
+    literals_in,
 )
 from handlers.language import Lang, detect, script_shares
 from handlers.reply_text import MAX_CHARS, CleanText, clean
@@ -118,12 +119,16 @@ def _find_kinds(text: str) -> dict[Kind, str]:
     if len(lowered) != len(text):  # lower() changed lengths (rare letters): match as is
         lowered = text
     found: dict[Kind, str] = {}
+    present = literals_in(lowered)
     for family in FAMILIES:
-        if not family.may_match(lowered):
+        if present.isdisjoint(family.stems):
             continue
         best: tuple[int, int] | None = None
-        for pattern, at_word_start in family.patterns:
-            for match in pattern.finditer(lowered):
+        for phrase in family.patterns:
+            if phrase.beginnings is not None and present.isdisjoint(phrase.beginnings):
+                continue
+            at_word_start = phrase.at_word_start
+            for match in phrase.pattern.finditer(lowered):
                 if best is not None and match.start() >= best[0]:
                     break
                 if at_word_start and match.start() and lowered[match.start() - 1].isalnum():
@@ -185,7 +190,7 @@ def _sentence_of(text: str, phrase: str) -> str:
 
 def _third_party(text: str, found: dict[Kind, str]) -> str | None:
     lowered = text.lower()
-    if not any(stem in lowered for stem in THIRD_PARTY_STEMS):
+    if literals_in(lowered).isdisjoint(THIRD_PARTY_STEMS):
         return None
     role = THIRD_PARTY_ROLE.search(lowered)
     if role is None:

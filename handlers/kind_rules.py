@@ -12,10 +12,13 @@ language, and add a message that uses it to ``tests/data/corpus-dev.jsonl``.
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Any, Final, Literal
+
+import ahocorasick
 
 Kind = Literal[
     "access",
@@ -65,7 +68,7 @@ class Family:
     #: boundary is checked in code instead of in the pattern: with it the regular
     #: expression engine cannot skip to the phrase's possible first letters and tries
     #: every position (three times slower).
-    patterns: tuple[tuple[re.Pattern[str], bool], ...]
+    patterns: tuple[Phrase, ...]
     stems: tuple[str, ...]
     negatable: bool = True
     unconditional: bool = False
@@ -80,6 +83,60 @@ class Family:
         return any(stem in lowered for stem in self.stems)
 
 
+@dataclass(frozen=True)
+class Phrase:
+    """One compiled phrase with what lets the matcher skip it cheaply.
+
+    ``at_word_start``: the phrase began with a word boundary, checked in code (see
+    ``Family``). ``beginnings``: every match starts with one of these literal strings
+    (read from the pattern itself), so a text containing none of them is not searched;
+    None when the pattern has no such literal beginning.
+    """
+
+    pattern: re.Pattern[str]
+    at_word_start: bool
+    beginnings: tuple[str, ...] | None
+
+
+#: The standard library's own pattern parser (no public name, no type stubs): used once at
+#: import to read each phrase's literal beginnings.
+_sre_parser: Any = importlib.import_module("re._parser")
+
+
+def _literal_beginnings(parsed: list[tuple[Any, Any]]) -> tuple[list[str], bool]:
+    """Literal strings a parsed pattern can start with, and whether it is all literal."""
+    results = [""]
+    for op, value in parsed:
+        if op is _sre_parser.AT:
+            continue
+        if op is _sre_parser.LITERAL:
+            results = [r + chr(value) for r in results]
+            continue
+        if op is _sre_parser.SUBPATTERN:
+            inner, complete = _literal_beginnings(list(value[-1]))
+        elif op is _sre_parser.BRANCH:
+            parts = [_literal_beginnings(list(alt)) for alt in value[1]]
+            inner = [p for found, _ in parts for p in found]
+            complete = all(done for _, done in parts)
+        else:
+            return results, False
+        results = [r + i for r in results for i in inner]
+        if not complete or len(results) > 200:
+            return results, False
+    return results, True
+
+
+def _phrase(source: str) -> Phrase:
+    at_word_start = source.startswith("\\b")
+    pattern = re.compile(source.removeprefix("\\b"))
+    try:
+        found, _ = _literal_beginnings(list(_sre_parser.parse(pattern.pattern)))
+    except (re.error, TypeError, IndexError):  # an unusual pattern: always search it
+        found = [""]
+    beginnings = tuple(sorted(set(found))) if all(len(b) >= 2 for b in found) else None
+    return Phrase(pattern, at_word_start, beginnings)
+
+
 def _family(
     kind: Kind,
     phrases: Sequence[str],
@@ -91,7 +148,7 @@ def _family(
     unless: str | None = None,
     veto_applies_to: str | None = None,
 ) -> Family:
-    compiled = tuple((re.compile(p.removeprefix("\\b")), p.startswith("\\b")) for p in phrases)
+    compiled = tuple(_phrase(p) for p in phrases)
     return Family(
         kind,
         compiled,
@@ -604,3 +661,30 @@ CONDITIONAL: Final = re.compile(
 
 #: Mentions of California or the CCPA: "revoke permission to sell" is then an opt-out.
 CCPA_CONTEXT: Final = re.compile(r"\b(?:ccpa|cpra|california|cal\. civ|oag\.ca\.gov)\b")
+
+
+def _literal_finder() -> Any:
+    """One Aho-Corasick automaton of every stem and phrase beginning.
+
+    A single pass over a message (in C) tells which of them occur; families and phrases
+    whose literals are absent are skipped without running their regular expressions.
+    """
+    automaton = ahocorasick.Automaton()
+    literals: set[str] = set(THIRD_PARTY_STEMS)
+    for family in FAMILIES:
+        literals.update(family.stems)
+        for phrase in family.patterns:
+            literals.update(phrase.beginnings or ())
+    for literal in literals:
+        if literal:
+            automaton.add_word(literal, literal)
+    automaton.make_automaton()
+    return automaton
+
+
+LITERALS: Final = _literal_finder()
+
+
+def literals_in(lowered: str) -> frozenset[str]:
+    """The stems and phrase beginnings that occur in ``lowered``."""
+    return frozenset(found for _, found in LITERALS.iter(lowered))
