@@ -109,8 +109,9 @@ _DONT_USE: Final = re.compile(
     r"|(?:не використовуйте|не використовувати|не используйте|не использовать)\b"
 )
 _OWN_DATA: Final = re.compile(
-    r"\bmy (?:phone )?(?:number|data|details|info|information|e-?mail(?: address)?"
-    r"|contact details)\b|мій номер|мої дані|мою пошту|мой номер|мои данные|мою почту"
+    r"\b(?:my|her|his|their) (?:phone )?(?:number|data|details|info|information"
+    r"|e-?mail(?: address)?|contact details)\b|\bpersonal information\b"
+    r"|мій номер|мої дані|мою пошту|мой номер|мои данные|мою почту"
 )
 
 
@@ -162,14 +163,13 @@ def _ccpa_revocation(text: str, found: dict[Kind, str]) -> None:
 
 def _vetoed(family: Family, lowered: str, match: re.Match[str]) -> bool:
     """A phrase that its family's veto cancels in this sentence ("unsubscribe … plan")."""
-    if family.veto is None:
-        return False
-    if family.veto_applies_to is not None and not family.veto_applies_to.search(match.group(0)):
-        return False
-    sentence = _sentence_at(lowered, match.start())
-    if not family.veto.search(sentence):
-        return False
-    return not (family.unless is not None and family.unless.search(sentence))
+    for veto in family.vetoes:
+        if not veto.applies_to.search(match.group(0)):
+            continue
+        sentence = _sentence_at(lowered, match.start())
+        if veto.sentence.search(sentence) and not (veto.unless and veto.unless.search(sentence)):
+            return True
+    return False
 
 
 def _sentence_at(text: str, position: int) -> str:

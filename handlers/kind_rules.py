@@ -72,15 +72,27 @@ class Family:
     stems: tuple[str, ...]
     negatable: bool = True
     unconditional: bool = False
-    #: A match that ``veto_applies_to`` finds is ignored in a sentence that ``veto`` finds,
-    #: unless ``unless`` finds it too.
-    veto: re.Pattern[str] | None = None
-    unless: re.Pattern[str] | None = None
-    veto_applies_to: re.Pattern[str] | None = None
+    vetoes: tuple[Veto, ...] = ()
 
     def may_match(self, lowered: str) -> bool:
         """Cheap test first: every phrase of the family contains one of its ``stems``."""
         return any(stem in lowered for stem in self.stems)
+
+
+@dataclass(frozen=True)
+class Veto:
+    """A phrase that ``applies_to`` finds is ignored in a sentence ``sentence`` finds,
+    unless ``unless`` finds it too ("unsubscribe me from the Premium plan" is billing)."""
+
+    applies_to: re.Pattern[str]
+    sentence: re.Pattern[str]
+    unless: re.Pattern[str] | None = None
+
+
+def _veto(applies_to: str, sentence: str, unless: str | None = None) -> Veto:
+    return Veto(
+        re.compile(applies_to), re.compile(sentence), re.compile(unless) if unless else None
+    )
 
 
 @dataclass(frozen=True)
@@ -144,21 +156,10 @@ def _family(
     stems: str,
     negatable: bool = True,
     unconditional: bool = False,
-    veto: str | None = None,
-    unless: str | None = None,
-    veto_applies_to: str | None = None,
+    vetoes: tuple[Veto, ...] = (),
 ) -> Family:
     compiled = tuple(_phrase(p) for p in phrases)
-    return Family(
-        kind,
-        compiled,
-        tuple(stems.split("|")),
-        negatable,
-        unconditional,
-        re.compile(veto) if veto else None,
-        re.compile(unless) if unless else None,
-        re.compile(veto_applies_to) if veto_applies_to else None,
-    )
+    return Family(kind, compiled, tuple(stems.split("|")), negatable, unconditional, vetoes)
 
 
 # Objects: the requester's own personal data or account, in each language. A bare "data"
@@ -168,7 +169,7 @@ def _family(
 _EN_MY_DATA = (
     r"(?:(?:my|all(?: of)?(?: my)?|any(?: of)?(?: my)?|our|his|her|their|your records of my)\s+"
     r"(?:personal\s+|customer\s+|user\s+|contact\s+)?(?:data|information|info|details|records"
-    r"|profile|account|identifying information|contact (?:info|information|details))"
+    r"|profile|account|acc|acct|stuff|identifying information|contact (?:info|information|details))"
     r"|personal (?:data|information|details)|(?:data|information) (?:about|on|concerning|"
     r"relating to) me|(?:the|this) (?:user |customer )?(?:account|profile))"
 )
@@ -182,7 +183,7 @@ _CY_MY_DATA = (
     r"|мо\w+ (?:номер|телефон|пошт|почт|email|e-mail|адрес)\w*"
     r"|(?:мене|меня) (?:з|із|из) (?:ваш\w+ )?(?:баз\w*|систем\w*))"
 )
-_CY_ERASE = r"(?:видал|вилуч|знищ|стер|прибер|прибрат|удал|уничтож|сотр|стир)"
+_CY_ERASE = r"(?:видал|вилуч|знищ|стер|прибер|прибрат|удал|уничтож|сотр|стир|зітр|зотр)"
 _CY_GIVE = (
     r"(?:надати|надайте|надання|надіслати|надішліть|отримати|отримання|ознайоми\w*|ознайомлен\w*"
     r"|предостав\w+|пришлите|прислать|получить|получени\w+|ознаком\w+|сообщите|повідомте"
@@ -209,7 +210,7 @@ FAMILIES: Final[tuple[Family, ...]] = (
             rf"\b(?:send|give|provide|email|e-mail)\w*(?: me)?{_s(25)}"
             r"\b(?:all |a copy of )?(?:my|the) personal (?:data|information)\b",
             rf"\b(?:know|see|find out|learn){_s(20)}\bwhat{_s(30)}\b(?:data|information)\b",
-            rf"\bwhere (?:did|do|have) (?:you|they){_s(15)}\b(?:get|got|obtain\w*|find|found)\b"
+            rf"\bwhere (?:did|do|have) (?:you|u|they){_s(15)}\b(?:get|got|obtain\w*|find|found)\b"
             rf"{_s(10)}\bmy\b",
             rf"\bwho (?:do|did|have) you\b{_s(15)}\b(?:share|shared|sell|sold|give|gave|pass\w*"
             r"|disclose\w*)\b" + rf"{_s(10)}\bmy\b",
@@ -250,8 +251,18 @@ FAMILIES: Final[tuple[Family, ...]] = (
             r"\botkuda u vas\b|\bzvidky u vas\b",
             rf"\b(?:yaki|yakі|kakie)\b{_s(30)}\b(?:dani|danykh|dannye|dannykh|dannyh)\b",
             rf"\b(?:khto|kto)\b{_s(20)}\bdostup\b",
+            r"\bkopi\w*\b[^.!?\n]{0,30}\b(?:dan\w*|dann\w*)\b",
+            rf"(?:що|шо|что)\W{_s(20)}(?:про|о|обо) (?:мене|меня)\W{_s(15)}(?:храни|зберіга|знаєте|знаете|маєте|есть|є)",
+            r"(?:що|шо|что) (?:ви |вы )?(?:про мене|обо мне) (?:знаєте|знаете|маєте|зберігаєте|храните)",
+            r"(?:все|всё|усе)(?: що| что| шо)? у вас (?:є|есть) (?:на|про|о|обо) (?:мене|меня)",
+            r"кому (?:ви |вы )?(?:їх |их |її |ее )?(?:передає|передаєте|передаете|передал|продає|продаете|продал)\w*",
+            r"\bwho gave (?:you|u) my\b",
+            r"(?:хто|кто) (?:вам|вам його|вам его) (?:його |его )?(?:дав|дала|дал|передав|передал)",
+            rf"(?:навіщо|нащо|нафіга|нафига|зачем|для чого|для чего) (?:вам|вы|ви)\W{_s(20)}(?:мій|мои|мої|мой|мою)\s+(?:номер|дан|пошт|почт|адрес|телефон)",
+            r"\bwhy do (?:you|u) (?:need|have|keep|store) my\b",
+            r"\bdo (?:you|u)(?: guys)? (?:sell|share|sold)\b[^.!?\n]{0,20}\bmy\b",
         ],
-        stems="yaki|kakie|khto|kto|звідки|откуда|кому|робите|делаете|what|basis|підстав|основании|хто|кто|who|how did|otkuda|zvidky|know|have on me|про мене|обо мне|data|information|info|access|dsar|right to know|request to know|15|дан|інформац"
+        stems="kopi|що|шо|что|все|всё|усе|кому|who gave|хто|кто|навіщо|нащо|нафіга|нафига|зачем|для чого|для чего|why do|do you|do u|yaki|kakie|khto|kto|звідки|откуда|кому|робите|делаете|what|basis|підстав|основании|хто|кто|who|how did|otkuda|zvidky|know|have on me|про мене|обо мне|data|information|info|access|dsar|right to know|request to know|15|дан|інформац"
         "|доступ|информац|копі|копи|where|who|how long|звідки|откуда|кому|як довго|как долго"
         "|категорі|dani|danykh|dannye|dannykh|dannyh",
     ),
@@ -288,7 +299,8 @@ FAMILIES: Final[tuple[Family, ...]] = (
             r"|розмов\w*|разговор\w*)|фото\w*|світлин\w*|відгук\w*|отзыв\w*|пост\w*|публікац\w*"
             r"|публикац\w*|допис\w*|номер\w* телефон\w*|електронн\w+ адрес\w*)",
             rf"(?:мо\w+\s+)?(?:акаунт|аккаунт|профіль|профиль|обліковий запис|дані|данные)\w*"
-            rf"\s{_s(20)}(?:видал|удал|знищ|уничтож)\w*",
+            rf"\s{_s(20)}(?:видал|удал|знищ|уничтож)\w*"
+            r"(?!\w*\s+не\s+(?:хочу|треба|потрібно|нужно|надо|буду))",
             rf"{_CY_ERASE}\w*\W{_s(30)}(?:з|із|из) (?:ваш\w+ )?(?:баз\w*|систем\w*)",
             r"(?:видалитис[ья]|видалити себе|удалиться|удалить себя)",
             rf"\b(?:no longer|don\'t|do not) want (?:you|your company) to (?:have|keep|hold|store)\b{_s(20)}\b(?:my|any of my)\b",
@@ -298,8 +310,13 @@ FAMILIES: Final[tuple[Family, ...]] = (
             rf"{_CY_ERASE}\w*\s+(?:мене|меня)\s+(?:звідусіль|звідусюди|отовсюду|повністю|совсем|назавжди|навсегда)",
             rf"(?:мо\w+|всі|ніяк\w+) (?:дан|інформац|информаци)\w*\W{_s(25)}(?:не (?:залишал|зберігал|лишал|оставал|хранил))\w*",
             r"\b(?:deletion|delete|erase|erasure) of (?:that|this|the|such|all) (?:personal )?(?:information|data)\b",
+            r"\bremove me\b[^.!?\n]{0,40}\b(?:your|the|all) (?:database|databases|systems?|records|crm)\b",
+            r"\b(?:delete|erase|remove) mine\b",
+            rf"(?:мій|мою|мої|мой|мои|моє|мое)\s+(?:номер|пошт|почт|дан|акаунт|аккаунт|профіл|профил|email|телефон)\w*\s+{_CY_ERASE}\w*(?!\w*\s+не\s+(?:хочу|треба|потрібно|нужно|надо))",
+            rf"(?:номер|телефон|пошт|почт|дан\w*|акаунт|аккаунт)\w*\s+(?:мій|мої|мою|мой|мои)\W{_s(10)}{_CY_ERASE}\w*",
+            rf"{_CY_ERASE}\w*\s+(?:вже|уже|нарешті|наконец)\b",
         ],
-        stems="все|усе|всю|мене|меня|залишал|зберігал|лишал|оставал|хранил|deletion|nuke|scrap|trash|ditch|should be|must be|видалитис|видалити себе|удалиться|удалить себя|want you to|unregister|deregister|delet|eras|remov|wipe|destroy|purge|get rid|forget|forgot|17|account|recording"
+        stems="remove me|mine|мій|мою|мої|мой|мои|моє|мое|номер|телефон|пошт|почт|дан|акаунт|аккаунт|вже|уже|нарешті|наконец|зітр|зотр|acc|все|усе|всю|мене|меня|залишал|зберігал|лишал|оставал|хранил|deletion|nuke|scrap|trash|ditch|should be|must be|видалитис|видалити себе|удалиться|удалить себя|want you to|unregister|deregister|delet|eras|remov|wipe|destroy|purge|get rid|forget|forgot|17|account|recording"
         "|photo|video|picture|screenshot|gone|be deleted|be removed|be erased|everything|vydal|vidal"
         "|udal|видал|вилуч|знищ|стер|прибер|прибрат|забут|удал"
         "|уничтож|сотр|стир|забвен",
@@ -345,8 +362,11 @@ FAMILIES: Final[tuple[Family, ...]] = (
             r"\b(?:birth ?(?:year|date)|date of birth|name|surname|address|e-?mail|phone number)\b[^!?]{0,200}\b(?:correct|fix|update|amend|replace) (?:it|this|that)\b",
             r"(?:дат\w* (?:народження|рождєнія|рождения)|прізвищ\w*|фамілі\w*|фамили\w*|ім\'я|имя|адрес\w*)[^!?]{0,150}(?:поправ|виправ|исправ|змін|измен)\w*",
             r"(?:,|—|-)\s*(?:а|але) (?:моє|мое|моя|мій|мой) (?:прізвище|фамилия|ім\'я|имя|адреса|адрес|дата)|(?:,|—|-)\s*(?:а|але) правильн(?:о|е|ий|а|ая|ый)\b",
+            r"(?:дат\w* (?:народження|рождения)|прізвищ\w*|фамили\w*|ім\'я|имя|адрес\w*) не (?:та|той|те|правильн\w*)\b",
+            rf"\b(?:has|have|shows?|lists?|says?|had) (?:me|my) (?:birthday|birth ?date|date of birth|name|surname|address|email|phone|age|birth year)\b{_s(20)}\bas\b",
+            r"\b(?:moved|relocated)\b[^!?]{0,150}\b(?:fix|update|correct|change) (?:it|that|this)\b",
         ],
-        stems="birth|name|surname|address|mail|phone|дат|прізвищ|фамілі|фамили|ім'я|имя|адрес|а мо|але мо|а правильн|але правильн|стар|застаріл|неактуальн|устаревш|update|rectif|16|correct|fix|update|amend|change|wrong|incorrect|inaccurate|misspel"
+        stems="moved|relocated|дат|прізвищ|фамили|ім'я|имя|адрес|has|have|show|list|say|had|birth|name|surname|address|mail|phone|дат|прізвищ|фамілі|фамили|ім'я|имя|адрес|а мо|але мо|а правильн|але правильн|стар|застаріл|неактуальн|устаревш|update|rectif|16|correct|fix|update|amend|change|wrong|incorrect|inaccurate|misspel"
         "|outdated|out of date|spelled|spelt|written|typed|entered|listed|виправ|змін|онов"
         "|скориг|уточн|внес|неправильн|невірн|помилк|застаріл|некоректн|исправ|измен|обнов"
         "|скоррект|неверн|ошиб|устаревш",
@@ -375,8 +395,12 @@ FAMILIES: Final[tuple[Family, ...]] = (
             rf"(?:приостанов|заморо|заблок|призупин)\w*\W{_s(30)}(?:использовани|обработк|використанн|обробк)\w*",
             rf"\bcontest\w*\b{_s(20)}\baccuracy\b",
             rf"(?:поки|доки|пока)\b{_s(80)}(?:не використову|не обробля|не использ|не обрабатыва|не передава)\w*",
+            r"\bpause (?:using|processing|the processing of)\b|\b(?:don\'t|dont|do not) touch (?:it|my data|my info)\b",
+            r"\bfreeze (?:it|my (?:data|info|information|account))\b",
+            rf"\buntil\b{_s(40)}\b(?:don\'t|dont|do not) want\b{_s(30)}\bused\b",
+            rf"\b(?:stop|cease|pause) (?:processing|using) my (?:data|info|information)\b{_s(30)}\b(?:until|till|til|pending|for now)\b",
         ],
-        stems="поки|доки|пока|заблок|блокуван|блокир|until|while|pending|till|hold|не чіпа|не використову|не обробля|не передава|не использ|не обрабатыва|приостанов|заморо|призупин|contest|тимчасово|временно|temporarily|for now|until|restrict|18|limit|suspend|freeze|frozen|block|keep|retain|store|обмеж|призупин"
+        stems="pause|touch|freeze|until|stop|cease|поки|доки|пока|заблок|блокуван|блокир|until|while|pending|till|hold|не чіпа|не використову|не обробля|не передава|не использ|не обрабатыва|приостанов|заморо|призупин|contest|тимчасово|временно|temporarily|for now|until|restrict|18|limit|suspend|freeze|frozen|block|keep|retain|store|обмеж|призупин"
         "|заблок|блокуван|зупин|огранич|приостанов|блокир",
     ),
     # ── portability ─────────────────────────────────────────────────────────────────────
@@ -413,8 +437,14 @@ FAMILIES: Final[tuple[Family, ...]] = (
             rf"\b(?:transfer|transmit|send|move|pass)\b{_s(20)}\bmy\b{_s(60)}\bto (?:them|another|the new|my new)\b",
             rf"(?:файл\w*|формат\w*)\W{_s(40)}(?:excel|csv|json|xml)",
             rf"\b(?:dani|dannye|danykh|dannykh)\b{_s(40)}\b(?:json|csv|xml|excel)\b",
+            rf"мо\w+ (?:дан|інформац|информац)\w*\W{_s(30)}(?:експорт|вивантаж|экспорт|выгруз|json|csv|xml|excel)",
+            rf"(?:export|експорт|экспорт)\w*\W{_s(30)}(?:всех |всіх |усіх )?(?:моих|моїх) (?:данн|дан)",
+            r"(?:дан\w+|данн\w+)[^.!\n]{0,40}\b(?:json|csv|xml|excel)\b|\b(?:json|csv|xml|excel)\b[^.!\n]{0,40}(?:дан\w+|данн\w+)",
+            r"\b(?:my|all my) (?:stuff|everything)\b[^.!\n]{0,40}\b(?:export\w*|json|csv)\b",
+            r"(?:їм|им)\s+(?:напряму\s+|напрямую\s+)?(?:передати|передайте|надіслати|передать|отправить)\s+мо\w+",
+            rf"\b(?:as|in) a file\b{_s(40)}\b(?:upload|import|new|another|other)\b|\bupload to\b{_s(20)}\b(?:the new|another|a new)\b",
         ],
-        stems="data|information|info|load|import|move|transfer|take|my|pass|файл|формат|dani|dannye|danykh|dannykh|download|завантаж|скача|portab|port|20|machine|structured|commonly used|export|csv|json|xml|zip|excel"
+        stems="мо|export|експорт|экспорт|дан|json|csv|xml|excel|stuff|everything|їм|им|file|upload|data|information|info|load|import|move|transfer|take|my|pass|файл|формат|dani|dannye|danykh|dannykh|download|завантаж|скача|portab|port|20|machine|structured|commonly used|export|csv|json|xml|zip|excel"
         "|spreadsheet|transfer|transmit|send|move|машинозчит|машиночит|структурован"
         "|структурирован|перенес|переносим|формат|вигляд|виде|файл|перед|експорт|вивантаж"
         "|экспорт|выгруз",
@@ -467,15 +497,30 @@ FAMILIES: Final[tuple[Family, ...]] = (
             r"\bstop (?:targeting|tracking|profiling|following) me\b|\b(?:don\'t|do not) (?:target|track|profile) me\b",
             rf"(?:хватит|годі|досить|прекратите|перестаньте|припиніть)\W{_s(20)}(?:слать|присылать|писать|звонить|надсилати|слати|писати|дзвонити|спамить|спамити)",
             rf"\bperestan\w*\b{_s(30)}\b(?:zvonit|dzvonyty|pisat|pysaty|slat)\b",
+            r"(?:звонить|писать|присылать|слать|дзвонити|писати|надсилати) (?:мне|мені) (?:больше|більше) не (?:надо|нужно|треба|потрібно)|(?:больше|більше) не (?:надо|нужно|треба|потрібно) (?:звонить|писать|дзвонити|писати)",
+            r"\bmake (?:it|them|this) stop\b",
+            r"\bpush notif\w*|\bnotifs\b",
+            rf"\b(?:prekrat|perestan|pryp[iy]n|zupyn|stop)\w*\b{_s(30)}\b(?:rassylk|rozsylk|reklam|spam)\w*",
+            rf"(?:розсил|рассил|рассыл|реклам)\w*\W{_s(40)}(?:більше|больше) (?:їх |их )?не (?:було|было|надо|треба|присилайте|надсилайте|нада)",
+            rf"(?:розсил|рассил|рассыл)\w*\W{_s(20)}(?:тоже |теж )?не (?:надо|нада|треба|потрібн|нужн)\w*",
         ],
-        stems="stop|target|track|profile|хватит|годі|досить|прекратите|перестаньте|припиніть|perestan|want to|opt me|відмовля|отказыва|object|21|unsubscrib|opt|stop|cease|quit|no more|don't|do not|never|remov|take"
+        stems="звонить|писать|присылать|слать|дзвонити|писати|надсилати|надо|нужно|треба|потрібно|make|notif|prekrat|perestan|prypyn|prypin|zupyn|stop|розсил|рассил|рассыл|реклам|stop|target|track|profile|хватит|годі|досить|прекратите|перестаньте|припиніть|perestan|want to|opt me|відмовля|отказыва|object|21|unsubscrib|opt|stop|cease|quit|no more|don't|do not|never|remov|take"
         "|profil|запереч|возраж|відпис|відпиш|отпис|отпиш|припин|зупин|перестан|прекрат|не "
         "|більше не|больше не|vidpys|vidpysh|vidpish|otpis|otpish|ne ",
-        # "Unsubscribe me from the Premium plan" is billing, not marketing.
-        veto=r"\b(?:plan|premium|membership|tariff|billing|charged|subscription fee|renewal)\b"
-        r"|підписк|тариф|абонемент|подписк|списал|списув|списыва|оплат",
-        unless=r"newsletter|marketing|promo|advert|\bads\b|розсил|реклам|рассыл|маркетинг|акці|акци",
-        veto_applies_to=r"unsubscrib|відпис|відпиш|отпис|отпиш|opt",
+        vetoes=(
+            # "Unsubscribe me from the Premium plan" is billing, not marketing.
+            _veto(
+                r"unsubscrib|відпис|відпиш|отпис|отпиш|opt",
+                r"\b(?:plan|premium|membership|tariff|billing|charged|subscription fee|renewal)\b"
+                r"|підписк|тариф|абонемент|подписк|списал|списув|списыва|оплат",
+                r"newsletter|marketing|promo|advert|\bads\b|розсил|реклам|рассыл|маркетинг|акці|акци",
+            ),
+            # "Stop processing my data until it is resolved" is a restriction.
+            _veto(
+                r"processing|using|\buse\b|обробк|обработк|використ|использ",
+                r"\b(?:until|till|til|pending|for now|temporar\w*)\b|поки|доки|пока|тимчасово|временно",
+            ),
+        ),
         negatable=False,
     ),
     # ── withdraw consent ────────────────────────────────────────────────────────────────
@@ -497,8 +542,10 @@ FAMILIES: Final[tuple[Family, ...]] = (
             rf"\btake back\b{_s(20)}\bconsent\b",
             rf"\b(?:permission|consent|agreement)\b{_s(10)}\b(?:revoked|withdrawn)\b",
             r"\b(?:don\'t|do not|no longer) agree to (?:that|this|it) any ?more\b",
+            r"(?:більше )?не погоджу\w*|больше не соглас\w*|\bвідкликаю\b|\bотзываю\b",
+            rf"(?:згод\w*|соглас\w*)\W{_s(60)}(?:забира|забер|забрать|забрати)\w*",
         ],
-        stems="take back|revoked|withdrawn|agree|consent|згоден|згодна|згодний|соглас|withdraw|revok|revoc|retract|rescind|consent|permission|7|відклик|скасов|анулю"
+        stems="погоджу|соглас|відкликаю|отзываю|згод|забира|забер|забрать|забрати|take back|revoked|withdrawn|agree|consent|згоден|згодна|згодний|соглас|withdraw|revok|revoc|retract|rescind|consent|permission|7|відклик|скасов|анулю"
         "|забираю|згод|отзыв|отзова|отмен|аннулир|соглас|vidklyk|vidklik|otzyv",
         negatable=False,
     ),
@@ -506,8 +553,8 @@ FAMILIES: Final[tuple[Family, ...]] = (
     _family(
         "opt_out_sale",
         [
-            rf"\bopt(?:ing)?(?: me)?[- ]?out\b{_s(40)}\b(?:sale|sell|selling|sold|shar\w+)\b",
-            rf"\b(?:do not|don't|never|stop|not to)\s+(?:sell|share)\w*\b(?: or (?:sell|share)\w*)?"
+            rf"\bopt(?:ing)?(?: me| her| him| them| us)?[- ]?out\b{_s(40)}\b(?:sale|sell|selling|sold|shar\w+)\b",
+            rf"\b(?:do not|don't|never|stop|not to)\s+(?:sell|shar)\w*\b(?: or (?:sell|shar)\w*)?"
             rf"{_s(40)}\b(?:my|personal|information|data|it|them|this)\b",
             rf"\b(?:sale|selling|sharing) of\b{_s(10)}\b(?:my )?personal (?:information|data)\b",
             r"\bdo not sell or share\b|\bdo not sell my\b",
@@ -521,8 +568,9 @@ FAMILIES: Final[tuple[Family, ...]] = (
             rf"(?:відмов|отказ)\w*\W{_s(20)}(?:від |от )?продаж\w*",
             rf"(?:відмов|отказ)\w*\W{_s(80)}(?:від |от )?(?:\w+ )?продаж\w*",
             r"поведінков\w+ реклам|поведенческ\w+ реклам",
+            r"\b(?:sell|sale|selling|shar\w+)\b[^.!\n]{0,60}\bopt(?:ing)?(?: me| her| him| them| us)?[- ]?out\b",
         ],
-        stems="поведінков|поведенческ|відмов|отказ|opt|sell|sale|sold|shar|advertis|global privacy|продава|продаж|реклам",
+        stems="sell|sale|shar|поведінков|поведенческ|відмов|отказ|opt|sell|sale|sold|shar|advertis|global privacy|продава|продаж|реклам",
         negatable=False,
     ),
     # ── complaint about the handling of personal data or a privacy request ──────────────
@@ -572,8 +620,12 @@ FAMILIES: Final[tuple[Family, ...]] = (
             r"\bstill nothing\b|\blast reminder\b|\btake (?:it|this) to the (?:regulator|authority|ico|ombudsman)\b|\bstill haven\'t (?:heard|received|got)\b",
             rf"(?:відписал|отписал|отпис|відпис)\w*\W{_s(60)}(?:опять|знову|все одно|досі|все равно|снова|again|still)\b",
             rf"(?:жалув|жалов)\w*\W{_s(40)}(?:омбудсмен|уповноважен|уполномочен|суд)\w*",
+            r"\b(?:filed|lodged|submitted|made) (?:a |my )?(?:formal )?complaint\b|\bcomplaint with (?:the )?(?:california )?(?:ag|attorney general|ico|regulator|authority|cppa|dpc)\b",
+            r"\bslil\w*|слил\w*|\bleak\w*[^.!?\n]{0,20}\b(?:my|personal) (?:e-?mail|number|phone|address|details)\b",
+            rf"(?:казала|казав|просила|просив|говорила|говорил|просил|писала|писав|asked|told)\w*\W{_s(60)}(?:а|але|but)\W{_s(30)}(?:знов|знову|опять|снова|again|still|досі|все одно|все равно)",
+            r"\b(?:nobody|no one|noone) (?:answers|replies|responds|answered|replied|responded)\b|\b(?:second|third|fourth|2nd|3rd|4th) time asking\b|\bignored my\b",
         ],
-        stems="nothing|reminder|take it|take this|haven't|відписал|отписал|отпис|відпис|жалув|жалов|violat|infring|breach|поруш|нарушен|нарушил|нарушает|complain|report|breach|leak|incident|still|keep|continue|unsubscribed|opted out"
+        stems="filed|lodged|submitted|made|complaint|slil|слил|leak|казала|казав|просила|просив|говорила|говорил|просил|писала|писав|asked|told|nobody|no one|noone|time asking|ignored|nothing|reminder|take it|take this|haven't|відписал|отписал|отпис|відпис|жалув|жалов|violat|infring|breach|поруш|нарушен|нарушил|нарушает|complain|report|breach|leak|incident|still|keep|continue|unsubscribed|opted out"
         "|asked|deleted my|told you|response|answer|reply|month|скарг|скарж|жалоб|жалова|звернус"
         "|звернут|звернул|звернув|пожалу|обращусь|обратит|витік|злив|злили|утечк|досі|все ще"
         "|і далі|надалі|продовжую|все одно|до сих пор|все еще|все еще|продолжаю|все равно"
@@ -608,6 +660,12 @@ THIRD_PARTY_ROLE: Final = re.compile(
             r"мо\w+ (?:сын\w*|доч\w*|ребен\w*)|работодател\w*|(?<!ваш )(?<!вашего )(?<!вашей )"
             r"(?<!ваша )сотрудни\w*",
             r"законн\w+ представител\w*",
+            r"\b(?:my|our) (?:wife|husband|partner|spouse|mother|father|mum|mom|dad)\b|\bhr\b",
+            r"(?:пишу|пишемо) (?:за|від імені|замість) (?:дружин|чоловік|жінк|син|доньк|маму|тата|батьк)\w*",
+            r"\bмо\w+ (?:дружин|чоловік|жінк)\w*|\b(?:жена|муж) (?:моя|мой)\b|\bмо\w+ (?:жен|муж)\w*",
+            r"(?:мама|мати|батько|тато|папа) (?:учн|учен|студент|дитин|ребен)\w*"
+            r"|(?<!ваш )(?<!вашого )(?<!ваша )(?<!вашої )співробітник\w*"
+            r"|\bсин\b|\bсина\b|\bсыну?\b",
         ]
     ),
 )
@@ -621,7 +679,8 @@ THIRD_PARTY_STEMS: Final = tuple(
     |mom|mum|dad|guardian|employee|hr |адвокат|клієнт|в інтересах|від імені|слідч|поліці|ухвал
     |син|доньк|доч|дитин|роботодав|працівни|представни|опікун|мама|мати|тато|батьк|папа|отец
     |мать|родител|клиент|в интересах|от имени|следовател|полици|постановлен|сын|ребен
-    |работодател|сотрудни|представител""".split("|")
+    |работодател|сотрудни|представител|wife|husband|partner|spouse|mother|father|mum|mom|dad|hr
+    |пишу|пишемо|дружин|чоловік|жінк|жена|муж|учн|учен|співробітник""".split("|")
 )
 
 _ANY = r"[\s\S]{0,120}"  # third-party letters list what they want on the next lines
@@ -630,8 +689,16 @@ _ANY = r"[\s\S]{0,120}"  # third-party letters list what they want on the next l
 THIRD_PARTY_REQUEST: Final = re.compile(
     "|".join(
         [
-            rf"\b(?:provide|disclose|send|give|share|furnish|release|produce|request\w*)\b{_ANY}"
-            r"\b(?:information|data|records|details|documents|results|recordings|messages)\b",
+            rf"\b(?:provide|disclose|send|give|share|furnish|release|produce|request\w*|tell)\b{_ANY}"
+            r"\b(?:information|data|records|details|documents|results|recordings|messages|attendance"
+            r"|scores|grades|progress|history|on file)\b",
+            r"\b(?:what|which) (?:email|card|data|info|information|details)\b[^.!?\n]{0,30}\b(?:she|he|they)"
+            r" (?:has|have|had)\b",
+            r"(?:що|шо|что) (?:у вас|вы|ви)\s+(?:є|есть|храните|зберігаєте|знаєте)\s+(?:про|о|об)\s+(?:нього|неї"
+            r"|них|него|ней|них|моей|моєї|мого|моего)",
+            r"(?:її|його|їхні|ее|его|их) (?:дан\w+|інформац\w+|информаци\w+|карт\w*)",
+            r"(?:скиньте|скинуть|надішліть|пришлите|дайте)\s[^.!?\n]{0,60}(?:відвідуван|посещаем|результат|оцін|оценк"
+            r"|прогрес)\w*",
             rf"\b(?:what|which) (?:personal )?(?:data|information)\b{_s(60)}\b(?:hold|have|store"
             r"|process|collect)",
             r"\bright to know\b|\b(?:article|art\.?)\s*15\b",

@@ -149,7 +149,7 @@ def script_shares(text: str) -> tuple[int, int]:
 #: "-yty", "-tsia"); English words rarely have them, and never many of them at once.
 _TRANSLIT_SHAPE = re.compile(
     r"zh|kh|shch|sch|[^s]ch|^ch|ts[iy]|y[iy]|i[iy]a|ii|iu|ia$|yu|ya|ye|(?:ty|ti|sia|sya|tsia|nnia"
-    r"|nnya|ogo|oho|ykh|ikh|yy|ij|iy)$"
+    r"|nnya|ogo|oho|ykh|ikh|yy|ij|iy|iie|aie|uie|yie)$"
 )
 
 
