@@ -28,8 +28,10 @@ from handlers.kind_rules import (
     CCPA_CONTEXT,
     CONDITIONAL,
     FAMILIES,
+    FAMILY_ROLE,
     KINDS,
     NEGATION_BEFORE,
+    OWN_REQUEST,
     THIRD_PARTY_REQUEST,
     THIRD_PARTY_ROLE,
     THIRD_PARTY_STEMS,
@@ -107,6 +109,17 @@ _DELETE_IT: Final = re.compile(
 _DONT_USE: Final = re.compile(
     r"\b(?:don't|do not|stop) (?:use|using) (?:it|this|that|the (?:old|wrong) \w+)\b"
     r"|(?:не використовуйте|не використовувати|не используйте|не использовать)\b"
+)
+#: The writer says not to delete: a restriction or a question, never an erasure.
+_KEEP_MY_DATA: Final = re.compile(
+    r"\b(?:do not|don't|dont|please don't|pls don't) delete"
+    r" (?:anything|my (?:data|account)|it|them)?\s*(?:yet|for now)"
+    r"|\b(?:do not|don't|dont) delete (?:anything|my data)\b"
+    r"|не видаляйте (?:нічого|поки|мої|їх)|не удаляйте (?:ничего|пока|мои|их)"
+    r"|нічого не видаляючи|ничего не удаляя"
+)
+_MARKETING: Final = re.compile(
+    r"marketing|newsletter|promo|advertis|\bads\b|реклам|розсил|маркетинг|рассыл|акці|акци"
 )
 _OWN_DATA: Final = re.compile(
     r"\b(?:my|her|his|their) (?:phone )?(?:number|data|details|info|information"
@@ -195,6 +208,8 @@ def _third_party(text: str, found: dict[Kind, str]) -> str | None:
     role = THIRD_PARTY_ROLE.search(lowered)
     if role is None:
         return None
+    if FAMILY_ROLE.fullmatch(role.group(0)) and OWN_REQUEST.search(lowered):
+        return None  # "my wife's shop … what do you hold about me" asks about the writer
     request = THIRD_PARTY_REQUEST.search(lowered)
     if "access" in found:
         found["third_party_access"] = found.pop("access")
@@ -238,6 +253,14 @@ def classify(
         )
         if delete_it and not negated and _OWN_DATA.search(lowered):
             found["erasure"] = delete_it.group(0)
+    if "erasure" in found and _KEEP_MY_DATA.search(lowered):
+        del found[
+            "erasure"
+        ]  # "please don't delete anything" outweighs an earlier "close my account"
+    if "withdraw_consent" in found and "objection" not in found:
+        sentence = _sentence_of(analysed, found["withdraw_consent"])
+        if _MARKETING.search(sentence.lower()):
+            found["objection"] = found["withdraw_consent"]  # a marketing opt-out, too
     if "rectification" in found and "restriction" not in found:
         dont_use = _DONT_USE.search(lowered)
         if dont_use:  # contesting accuracy: do not use it meanwhile (GDPR Art. 18(1)(a))

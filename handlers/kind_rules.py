@@ -119,8 +119,8 @@ def _literal_beginnings(parsed: list[tuple[Any, Any]]) -> tuple[list[str], bool]
     """Literal strings a parsed pattern can start with, and whether it is all literal."""
     results = [""]
     for op, value in parsed:
-        if op is _sre_parser.AT:
-            continue
+        if op in (_sre_parser.AT, _sre_parser.ASSERT, _sre_parser.ASSERT_NOT):
+            continue  # zero-width: takes no characters
         if op is _sre_parser.LITERAL:
             results = [r + chr(value) for r in results]
             continue
@@ -138,15 +138,19 @@ def _literal_beginnings(parsed: list[tuple[Any, Any]]) -> tuple[list[str], bool]
     return results, True
 
 
+def literal_beginnings(pattern: str) -> tuple[str, ...] | None:
+    """Literal strings every match of ``pattern`` starts with (None: not known)."""
+    try:
+        found, _ = _literal_beginnings(list(_sre_parser.parse(pattern)))
+    except (re.error, TypeError, IndexError):  # an unusual pattern: always search it
+        return None
+    return tuple(sorted(set(found))) if all(len(b) >= 2 for b in found) else None
+
+
 def _phrase(source: str) -> Phrase:
     at_word_start = source.startswith("\\b")
     pattern = re.compile(source.removeprefix("\\b"))
-    try:
-        found, _ = _literal_beginnings(list(_sre_parser.parse(pattern.pattern)))
-    except (re.error, TypeError, IndexError):  # an unusual pattern: always search it
-        found = [""]
-    beginnings = tuple(sorted(set(found))) if all(len(b) >= 2 for b in found) else None
-    return Phrase(pattern, at_word_start, beginnings)
+    return Phrase(pattern, at_word_start, literal_beginnings(pattern.pattern))
 
 
 def _family(
@@ -261,8 +265,12 @@ FAMILIES: Final[tuple[Family, ...]] = (
             rf"(?:навіщо|нащо|нафіга|нафига|зачем|для чого|для чего) (?:вам|вы|ви)\W{_s(20)}(?:мій|мои|мої|мой|мою)\s+(?:номер|дан|пошт|почт|адрес|телефон)",
             r"\bwhy do (?:you|u) (?:need|have|keep|store) my\b",
             r"\bdo (?:you|u)(?: guys)? (?:sell|share|sold)\b[^.!?\n]{0,20}\bmy\b",
+            r"\bcopy of everything\b|\beverything (?:you|that you) (?:hold|have|keep|store)\b[^.!?\n]{0,15}\b(?:about|on) me\b",
+            r"\btell me where (?:you|u) got\b|\bwhere (?:you|u) got (?:it|my|them)\b",
+            r"(?:как\w+|які|яку|какие)\s+(?:саме\s+|именно\s+)?(?:сведени\w+|відомост\w+)\s+(?:про|обо|о) (?:мене|меня|мне)",
+            r"кому (?:ви |вы )?(?:їх |их |її |ее )?(?:розкрива|раскрыва|розкрил|раскрыл)\w*",
         ],
-        stems="kopi|що|шо|что|все|всё|усе|кому|who gave|хто|кто|навіщо|нащо|нафіга|нафига|зачем|для чого|для чего|why do|do you|do u|yaki|kakie|khto|kto|звідки|откуда|кому|робите|делаете|what|basis|підстав|основании|хто|кто|who|how did|otkuda|zvidky|know|have on me|про мене|обо мне|data|information|info|access|dsar|right to know|request to know|15|дан|інформац"
+        stems="copy of|everything|tell me where|got|как|які|яку|какие|кому|kopi|що|шо|что|все|всё|усе|кому|who gave|хто|кто|навіщо|нащо|нафіга|нафига|зачем|для чого|для чего|why do|do you|do u|yaki|kakie|khto|kto|звідки|откуда|кому|робите|делаете|what|basis|підстав|основании|хто|кто|who|how did|otkuda|zvidky|know|have on me|про мене|обо мне|data|information|info|access|dsar|right to know|request to know|15|дан|інформац"
         "|доступ|информац|копі|копи|where|who|how long|звідки|откуда|кому|як довго|как долго"
         "|категорі|dani|danykh|dannye|dannykh|dannyh",
     ),
@@ -315,11 +323,21 @@ FAMILIES: Final[tuple[Family, ...]] = (
             rf"(?:мій|мою|мої|мой|мои|моє|мое)\s+(?:номер|пошт|почт|дан|акаунт|аккаунт|профіл|профил|email|телефон)\w*\s+{_CY_ERASE}\w*(?!\w*\s+не\s+(?:хочу|треба|потрібно|нужно|надо))",
             rf"(?:номер|телефон|пошт|почт|дан\w*|акаунт|аккаунт)\w*\s+(?:мій|мої|мою|мой|мои)\W{_s(10)}{_CY_ERASE}\w*",
             rf"{_CY_ERASE}\w*\s+(?:вже|уже|нарешті|наконец)\b",
+            rf"{_CY_ERASE}\w*\W{_s(30)}(?:відео\w*|видео\w*|зображенн\w*|изображени\w*)",
+            rf"(?:відеозапис|видеозапис|фото|дані|данные|інформац|информац)\w*\W{_s(40)}(?:знищ|видал|удал|уничтож|стер)\w*(?!\w*\s+не\s+(?:хочу|треба|потрібно|нужно|надо|буду))",
         ],
-        stems="remove me|mine|мій|мою|мої|мой|мои|моє|мое|номер|телефон|пошт|почт|дан|акаунт|аккаунт|вже|уже|нарешті|наконец|зітр|зотр|acc|все|усе|всю|мене|меня|залишал|зберігал|лишал|оставал|хранил|deletion|nuke|scrap|trash|ditch|should be|must be|видалитис|видалити себе|удалиться|удалить себя|want you to|unregister|deregister|delet|eras|remov|wipe|destroy|purge|get rid|forget|forgot|17|account|recording"
+        stems="відео|видео|зображенн|изображени|відеозапис|видеозапис|фото|дані|данные|інформац|информац|remove me|mine|мій|мою|мої|мой|мои|моє|мое|номер|телефон|пошт|почт|дан|акаунт|аккаунт|вже|уже|нарешті|наконец|зітр|зотр|acc|все|усе|всю|мене|меня|залишал|зберігал|лишал|оставал|хранил|deletion|nuke|scrap|trash|ditch|should be|must be|видалитис|видалити себе|удалиться|удалить себя|want you to|unregister|deregister|delet|eras|remov|wipe|destroy|purge|get rid|forget|forgot|17|account|recording"
         "|photo|video|picture|screenshot|gone|be deleted|be removed|be erased|everything|vydal|vidal"
         "|udal|видал|вилуч|знищ|стер|прибер|прибрат|забут|удал"
         "|уничтож|сотр|стир|забвен",
+        vetoes=(
+            # "If you received this in error, delete this e-mail from your system" (disclaimers).
+            _veto(
+                r".",
+                r"this (?:e-?mail|message|letter|communication)|цей лист|это письмо|це повідомлення"
+                r"|received (?:this|it) in error|помилково|по ошибке",
+            ),
+        ),
     ),
     # ── rectification ───────────────────────────────────────────────────────────────────
     _family(
@@ -365,8 +383,10 @@ FAMILIES: Final[tuple[Family, ...]] = (
             r"(?:дат\w* (?:народження|рождения)|прізвищ\w*|фамили\w*|ім\'я|имя|адрес\w*) не (?:та|той|те|правильн\w*)\b",
             rf"\b(?:has|have|shows?|lists?|says?|had) (?:me|my) (?:birthday|birth ?date|date of birth|name|surname|address|email|phone|age|birth year)\b{_s(20)}\bas\b",
             r"\b(?:moved|relocated)\b[^!?]{0,150}\b(?:fix|update|correct|change) (?:it|that|this)\b",
+            rf"(?:недостовірн|неточн|недостоверн|не відповіда\w* дійсност|не соответству\w* действительност)\w*\W{_s(30)}(?:дан|інформац|информац|відомост|сведени)\w*",
+            r"не відповідає дійсності|не соответствует действительности",
         ],
-        stems="moved|relocated|дат|прізвищ|фамили|ім'я|имя|адрес|has|have|show|list|say|had|birth|name|surname|address|mail|phone|дат|прізвищ|фамілі|фамили|ім'я|имя|адрес|а мо|але мо|а правильн|але правильн|стар|застаріл|неактуальн|устаревш|update|rectif|16|correct|fix|update|amend|change|wrong|incorrect|inaccurate|misspel"
+        stems="недостовірн|неточн|недостоверн|дійсност|действительност|moved|relocated|дат|прізвищ|фамили|ім'я|имя|адрес|has|have|show|list|say|had|birth|name|surname|address|mail|phone|дат|прізвищ|фамілі|фамили|ім'я|имя|адрес|а мо|але мо|а правильн|але правильн|стар|застаріл|неактуальн|устаревш|update|rectif|16|correct|fix|update|amend|change|wrong|incorrect|inaccurate|misspel"
         "|outdated|out of date|spelled|spelt|written|typed|entered|listed|виправ|змін|онов"
         "|скориг|уточн|внес|неправильн|невірн|помилк|застаріл|некоректн|исправ|измен|обнов"
         "|скоррект|неверн|ошиб|устаревш",
@@ -443,8 +463,9 @@ FAMILIES: Final[tuple[Family, ...]] = (
             r"\b(?:my|all my) (?:stuff|everything)\b[^.!\n]{0,40}\b(?:export\w*|json|csv)\b",
             r"(?:їм|им)\s+(?:напряму\s+|напрямую\s+)?(?:передати|передайте|надіслати|передать|отправить)\s+мо\w+",
             rf"\b(?:as|in) a file\b{_s(40)}\b(?:upload|import|new|another|other)\b|\bupload to\b{_s(20)}\b(?:the new|another|a new)\b",
+            r"\bportable (?:file|format|copy)\b|машиночит\w*",
         ],
-        stems="мо|export|експорт|экспорт|дан|json|csv|xml|excel|stuff|everything|їм|им|file|upload|data|information|info|load|import|move|transfer|take|my|pass|файл|формат|dani|dannye|danykh|dannykh|download|завантаж|скача|portab|port|20|machine|structured|commonly used|export|csv|json|xml|zip|excel"
+        stems="portable|машиночит|мо|export|експорт|экспорт|дан|json|csv|xml|excel|stuff|everything|їм|им|file|upload|data|information|info|load|import|move|transfer|take|my|pass|файл|формат|dani|dannye|danykh|dannykh|download|завантаж|скача|portab|port|20|machine|structured|commonly used|export|csv|json|xml|zip|excel"
         "|spreadsheet|transfer|transmit|send|move|машинозчит|машиночит|структурован"
         "|структурирован|перенес|переносим|формат|вигляд|виде|файл|перед|експорт|вивантаж"
         "|экспорт|выгруз",
@@ -561,7 +582,7 @@ FAMILIES: Final[tuple[Family, ...]] = (
             r"\b(?:cross[- ]context behaviou?ral|targeted) advertising\b",
             r"\bglobal privacy control\b",
             rf"(?:не продава|забороня\w* продава|відмовля\w*{_s(20)}продаж|не передава\w*{_s(20)}"
-            rf"трет\w+ особам для реклам)\w*{_s(40)}(?:дан|інформац)\w*",
+            rf"трет\w+ особам для реклам)\w*{_s(60)}(?:дан|інформац)\w*",
             rf"продаж\w*\W{_s(30)}(?:мо\w+ )?(?:персональн\w+ )?(?:дан|інформац)\w*\W{_s(30)}"
             r"(?:відмов|забороня|не згод|opt)",
             rf"(?:не продава|запреща\w* продава|отказ\w*{_s(20)}продаж)\w*{_s(40)}(?:данн|информаци)\w*",
@@ -624,8 +645,9 @@ FAMILIES: Final[tuple[Family, ...]] = (
             r"\bslil\w*|слил\w*|\bleak\w*[^.!?\n]{0,20}\b(?:my|personal) (?:e-?mail|number|phone|address|details)\b",
             rf"(?:казала|казав|просила|просив|говорила|говорил|просил|писала|писав|asked|told)\w*\W{_s(60)}(?:а|але|but)\W{_s(30)}(?:знов|знову|опять|снова|again|still|досі|все одно|все равно)",
             r"\b(?:nobody|no one|noone) (?:answers|replies|responds|answered|replied|responded)\b|\b(?:second|third|fourth|2nd|3rd|4th) time asking\b|\bignored my\b",
+            r"\btreated as a (?:formal )?complaint\b|\bmisuse of my\b",
         ],
-        stems="filed|lodged|submitted|made|complaint|slil|слил|leak|казала|казав|просила|просив|говорила|говорил|просил|писала|писав|asked|told|nobody|no one|noone|time asking|ignored|nothing|reminder|take it|take this|haven't|відписал|отписал|отпис|відпис|жалув|жалов|violat|infring|breach|поруш|нарушен|нарушил|нарушает|complain|report|breach|leak|incident|still|keep|continue|unsubscribed|opted out"
+        stems="treated as|misuse|filed|lodged|submitted|made|complaint|slil|слил|leak|казала|казав|просила|просив|говорила|говорил|просил|писала|писав|asked|told|nobody|no one|noone|time asking|ignored|nothing|reminder|take it|take this|haven't|відписал|отписал|отпис|відпис|жалув|жалов|violat|infring|breach|поруш|нарушен|нарушил|нарушает|complain|report|breach|leak|incident|still|keep|continue|unsubscribed|opted out"
         "|asked|deleted my|told you|response|answer|reply|month|скарг|скарж|жалоб|жалова|звернус"
         "|звернут|звернул|звернув|пожалу|обращусь|обратит|витік|злив|злили|утечк|досі|все ще"
         "|і далі|надалі|продовжую|все одно|до сих пор|все еще|все еще|продолжаю|все равно"
@@ -660,6 +682,9 @@ THIRD_PARTY_ROLE: Final = re.compile(
             r"мо\w+ (?:сын\w*|доч\w*|ребен\w*)|работодател\w*|(?<!ваш )(?<!вашего )(?<!вашей )"
             r"(?<!ваша )сотрудни\w*",
             r"законн\w+ представител\w*",
+            r"нотаріус\w*|нотариус\w*|\bnotary\b|\bexecutor\b|спадко\w+|наслед\w+|\bheirs?\b",
+            r"\bfor our [a-z ]{0,20}(?:manager|employee|staff member|worker|colleague|director|engineer"
+            r"|specialist|assistant)\b|\bcorporate client\b",
             r"\b(?:my|our) (?:wife|husband|partner|spouse|mother|father|mum|mom|dad)\b|\bhr\b",
             r"(?:пишу|пишемо) (?:за|від імені|замість) (?:дружин|чоловік|жінк|син|доньк|маму|тата|батьк)\w*",
             r"\bмо\w+ (?:дружин|чоловік|жінк)\w*|\b(?:жена|муж) (?:моя|мой)\b|\bмо\w+ (?:жен|муж)\w*",
@@ -668,6 +693,17 @@ THIRD_PARTY_ROLE: Final = re.compile(
             r"|\bсин\b|\bсина\b|\bсыну?\b",
         ]
     ),
+)
+
+#: Relatives: a weaker sign than a lawyer or the police ("my wife's shop" is not a request
+#: about her), so they count only when the message asks about someone else, not "about me".
+FAMILY_ROLE: Final = re.compile(
+    r"(?:\b(?:my|our) (?:wife|husband|partner|spouse)\b|(?:мо\w+ )?(?:дружин|чоловік|жінк)\w*"
+    r"|(?:мо\w+ )?(?:жен|муж)\w*|\b(?:жена|муж) (?:моя|мой)\b)"
+)
+OWN_REQUEST: Final = re.compile(
+    r"\b(?:about|on|of) me\b|\bmy (?:personal )?(?:data|information|info)\b|про мене|щодо мене|обо мне"
+    r"|мо(?:ю|ї|єї|их|и|ей) (?:персональн\w+ )?(?:дан|інформац|информац)"
 )
 
 #: Every phrase of ``THIRD_PARTY_ROLE`` contains one of these (a cheap test first).
@@ -680,7 +716,8 @@ THIRD_PARTY_STEMS: Final = tuple(
     |син|доньк|доч|дитин|роботодав|працівни|представни|опікун|мама|мати|тато|батьк|папа|отец
     |мать|родител|клиент|в интересах|от имени|следовател|полици|постановлен|сын|ребен
     |работодател|сотрудни|представител|wife|husband|partner|spouse|mother|father|mum|mom|dad|hr
-    |пишу|пишемо|дружин|чоловік|жінк|жена|муж|учн|учен|співробітник""".split("|")
+    |пишу|пишемо|дружин|чоловік|жінк|жена|муж|учн|учен|співробітник|нотаріус|нотариус|notary
+    |executor|спадко|наслед|heir|for our|corporate client""".split("|")
 )
 
 _ANY = r"[\s\S]{0,120}"  # third-party letters list what they want on the next lines
@@ -697,6 +734,8 @@ THIRD_PARTY_REQUEST: Final = re.compile(
             r"(?:що|шо|что) (?:у вас|вы|ви)\s+(?:є|есть|храните|зберігаєте|знаєте)\s+(?:про|о|об)\s+(?:нього|неї"
             r"|них|него|ней|них|моей|моєї|мого|моего)",
             r"(?:її|його|їхні|ее|его|их) (?:дан\w+|інформац\w+|информаци\w+|карт\w*)",
+            r"\b(?:his|her|their) (?:test )?(?:scores|grades|results|attendance|progress|records|data"
+            r"|information|details|notes|account|e-?mail)\b",
             r"(?:скиньте|скинуть|надішліть|пришлите|дайте)\s[^.!?\n]{0,60}(?:відвідуван|посещаем|результат|оцін|оценк"
             r"|прогрес)\w*",
             rf"\b(?:what|which) (?:personal )?(?:data|information)\b{_s(60)}\b(?:hold|have|store"
