@@ -27,7 +27,7 @@ _SIGNALS: Final = (
     r"не вдалося доставити|не доставлено|лист не доставлен\w*|повідомлення не доставлен\w*",
     r"не удалось доставить|не (?:было |було )?доставлен\w*|письмо не доставлено",
     r"не может быть доставлен\w*|не може бути доставлен\w*|отправлено почтовой программой",
-    r"\bplease type your reply above this line\b|\byour (?:request|ticket) \(?#?\d+\)? has been (?:received|created|updated)",
+    r"\bready to download\b|\bthis archive contains\b|\bplease type your reply above this line\b|\byour (?:request|ticket) \(?#?\d+\)? has been (?:received|created|updated)",
     r"ваш(?:е)? (?:звернення|запит|заявк\w|обращение|запрос) (?:№ ?|#)?\d+ (?:отримано|прийнято|зареєстровано|получено|принято|зарегистрировано)",
     r"(?:создано|сгенерировано|створено|згенеровано) автоматично|(?:создано|сгенерировано) автоматически",
     # auto-replies

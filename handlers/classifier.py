@@ -116,10 +116,12 @@ _KEEP_MY_DATA: Final = re.compile(
     r" (?:anything|my (?:data|account)|it|them)?\s*(?:yet|for now)"
     r"|\b(?:do not|don't|dont) delete (?:anything|my data)\b"
     r"|не видаляйте (?:нічого|поки|мої|їх)|не удаляйте (?:ничего|пока|мои|их)"
-    r"|нічого не видаляючи|ничего не удаляя"
+    r"|нічого не видаляючи|ничего не удаляя|(?:прошу |просимо |просим )?не (?:видаляти|удалять)\b"
+    r"|(?:прошу|просимо) цього не робити"
 )
 _MARKETING: Final = re.compile(
-    r"marketing|newsletter|promo|advertis|\bads\b|реклам|розсил|маркетинг|рассыл|акці|акци"
+    r"marketing|newsletter|promotional|promo (?:e-?mails|messages|sms)|mailing|розсил|маркетинг"
+    r"|рассыл|рекламн\w* (?:лист|повідомл|смс|sms|розсил|дзвін|письм|сообщ|рассыл)|акці|акци"
 )
 _OWN_DATA: Final = re.compile(
     r"\b(?:my|her|his|their) (?:phone )?(?:number|data|details|info|information"

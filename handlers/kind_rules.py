@@ -202,7 +202,7 @@ FAMILIES: Final[tuple[Family, ...]] = (
         [
             r"\b(?:subject access request|dsar|right (?:of|to) access|right to know|request to know)\b",
             r"\b(?:article|art\.?)\s*15\b",
-            rf"\bwhat (?:personal )?(?:data|information|info){_s(40)}\b(?:you|your)\b{_s(30)}"
+            rf"\bwhat (?:personal )?(?:data|information|info){_s(40)}\b(?:you|your|u)\b{_s(30)}"
             r"\b(?:hold|have|store|keep|process|collect)",
             rf"\b(?:do|does) (?:you|your company){_s(20)}\b(?:hold|have|store|keep|process)\w*"
             rf"{_s(20)}\b(?:data|information|info)\b{_s(20)}\b(?:about|on|of|relating to) me\b",
@@ -224,7 +224,7 @@ FAMILIES: Final[tuple[Family, ...]] = (
             rf"(?:як\w+|що за|чи|как\w+|что за)\s+(?:саме\s+|именно\s+)?(?:мо\w+\s+)?(?:категорі\w+\s+)?"
             rf"(?:мо\w+\s+)?(?:персональн\w+\s+)?(?:дан\w+|інформац\w+|информаци\w+){_s(50)}"
             r"(?:зберіга|обробля|має|маєте|володі|збира|трима|використову|хран|обрабатыва|есть у вас"
-            r"|у вас є|є у вас|у вас есть|собира|имеет|использу|зібрал|собрал)",
+            r"|у вас є|є у вас|у вас есть|собира|имеет|использу|зібрал|собрал|зібран|собран)",
             rf"{_CY_GIVE}\s{_s(40)}(?:мо\w+ (?:персональн\w+ )?(?:дан\w+|информаци\w+)"
             r"|персональн\w+ дан\w+ (?:щодо|про|обо) мене|(?:дан\w+|інформац\w+|информаци\w+)"
             r" (?:щодо|про|обо) мене|копі\w+\s(?:\S+\s)?дан\w+|копи\w+\s(?:\S+\s)?данн\w+"
@@ -258,19 +258,22 @@ FAMILIES: Final[tuple[Family, ...]] = (
             r"\bkopi\w*\b[^.!?\n]{0,30}\b(?:dan\w*|dann\w*)\b",
             rf"(?:що|шо|что)\W{_s(20)}(?:про|о|обо) (?:мене|меня)\W{_s(15)}(?:храни|зберіга|знаєте|знаете|маєте|есть|є)",
             r"(?:що|шо|что) (?:ви |вы )?(?:про мене|обо мне) (?:знаєте|знаете|маєте|зберігаєте|храните)",
-            r"(?:все|всё|усе)(?: що| что| шо)? у вас (?:є|есть) (?:на|про|о|обо) (?:мене|меня)",
             r"кому (?:ви |вы )?(?:їх |их |її |ее )?(?:передає|передаєте|передаете|передал|продає|продаете|продал)\w*",
             r"\bwho gave (?:you|u) my\b",
             r"(?:хто|кто) (?:вам|вам його|вам его) (?:його |его )?(?:дав|дала|дал|передав|передал)",
             rf"(?:навіщо|нащо|нафіга|нафига|зачем|для чого|для чего) (?:вам|вы|ви)\W{_s(20)}(?:мій|мои|мої|мой|мою)\s+(?:номер|дан|пошт|почт|адрес|телефон)",
             r"\bwhy do (?:you|u) (?:need|have|keep|store) my\b",
             r"\bdo (?:you|u)(?: guys)? (?:sell|share|sold)\b[^.!?\n]{0,20}\bmy\b",
-            r"\bcopy of everything\b|\beverything (?:you|that you) (?:hold|have|keep|store)\b[^.!?\n]{0,15}\b(?:about|on) me\b",
+            r"\bcopy of everything\b",
             r"\btell me where (?:you|u) got\b|\bwhere (?:you|u) got (?:it|my|them)\b",
             r"(?:как\w+|які|яку|какие)\s+(?:саме\s+|именно\s+)?(?:сведени\w+|відомост\w+)\s+(?:про|обо|о) (?:мене|меня|мне)",
             r"кому (?:ви |вы )?(?:їх |их |її |ее )?(?:розкрива|раскрыва|розкрил|раскрыл)\w*",
+            r"\b(?:which|what) (?:of )?my (?:personal )?(?:data|information|info|details)\b|\b(?:sent|shared|given|disclosed) (?:it )?to whom\b",
+            r"\bcopy of what (?:you|u)\b",
+            rf"(?:скиньте|надішліть|покажіть|скажіть|хочу знати|дайте|пришлите|покажите|скажите|хочу знать)\W{_s(20)}(?:все|усе)(?: що| что| шо)? у вас (?:є|есть) (?:на|про|о|обо) (?:мене|меня)",
+            rf"(?:як\w+|какие)\s+(?:дан\w+|данн\w+)\s+(?:на|про|о) (?:мене|меня|неї|нього|нее|него)\W{_s(20)}(?:зібран|собран|є|есть|храните|зберігаєте)",
         ],
-        stems="copy of|everything|tell me where|got|как|які|яку|какие|кому|kopi|що|шо|что|все|всё|усе|кому|who gave|хто|кто|навіщо|нащо|нафіга|нафига|зачем|для чого|для чего|why do|do you|do u|yaki|kakie|khto|kto|звідки|откуда|кому|робите|делаете|what|basis|підстав|основании|хто|кто|who|how did|otkuda|zvidky|know|have on me|про мене|обо мне|data|information|info|access|dsar|right to know|request to know|15|дан|інформац"
+        stems="which|what|to whom|copy of what|скиньте|надішліть|покажіть|скажіть|хочу знати|дайте|пришлите|покажите|скажите|хочу знать|як|какие|copy of|everything|tell me where|got|как|які|яку|какие|кому|kopi|що|шо|что|все|всё|усе|кому|who gave|хто|кто|навіщо|нащо|нафіга|нафига|зачем|для чого|для чего|why do|do you|do u|yaki|kakie|khto|kto|звідки|откуда|кому|робите|делаете|what|basis|підстав|основании|хто|кто|who|how did|otkuda|zvidky|know|have on me|про мене|обо мне|data|information|info|access|dsar|right to know|request to know|15|дан|інформац"
         "|доступ|информац|копі|копи|where|who|how long|звідки|откуда|кому|як довго|как долго"
         "|категорі|dani|danykh|dannye|dannykh|dannyh",
     ),
@@ -325,12 +328,21 @@ FAMILIES: Final[tuple[Family, ...]] = (
             rf"{_CY_ERASE}\w*\s+(?:вже|уже|нарешті|наконец)\b",
             rf"{_CY_ERASE}\w*\W{_s(30)}(?:відео\w*|видео\w*|зображенн\w*|изображени\w*)",
             rf"(?:відеозапис|видеозапис|фото|дані|данные|інформац|информац)\w*\W{_s(40)}(?:знищ|видал|удал|уничтож|стер)\w*(?!\w*\s+не\s+(?:хочу|треба|потрібно|нужно|надо|буду))",
+            rf"\b(?:delete|erase|remove|wipe)\b{_s(20)}\b(?:his|her|their) (?:\w+ )?(?:recordings?|photos?|videos?|data|account|profile|information|details)\b",
         ],
-        stems="відео|видео|зображенн|изображени|відеозапис|видеозапис|фото|дані|данные|інформац|информац|remove me|mine|мій|мою|мої|мой|мои|моє|мое|номер|телефон|пошт|почт|дан|акаунт|аккаунт|вже|уже|нарешті|наконец|зітр|зотр|acc|все|усе|всю|мене|меня|залишал|зберігал|лишал|оставал|хранил|deletion|nuke|scrap|trash|ditch|should be|must be|видалитис|видалити себе|удалиться|удалить себя|want you to|unregister|deregister|delet|eras|remov|wipe|destroy|purge|get rid|forget|forgot|17|account|recording"
+        stems="his|her|their|відео|видео|зображенн|изображени|відеозапис|видеозапис|фото|дані|данные|інформац|информац|remove me|mine|мій|мою|мої|мой|мои|моє|мое|номер|телефон|пошт|почт|дан|акаунт|аккаунт|вже|уже|нарешті|наконец|зітр|зотр|acc|все|усе|всю|мене|меня|залишал|зберігал|лишал|оставал|хранил|deletion|nuke|scrap|trash|ditch|should be|must be|видалитис|видалити себе|удалиться|удалить себя|want you to|unregister|deregister|delet|eras|remov|wipe|destroy|purge|get rid|forget|forgot|17|account|recording"
         "|photo|video|picture|screenshot|gone|be deleted|be removed|be erased|everything|vydal|vidal"
         "|udal|видал|вилуч|знищ|стер|прибер|прибрат|забут|удал"
         "|уничтож|сотр|стир|забвен",
         vetoes=(
+            # A notice or a how-to, not a request: "your account will be deleted", "how can we
+            # remove one shopper's details ourselves".
+            _veto(
+                r".",
+                r"(?:буде|будуть|будет|будут|will be|is going to be) (?:\w+ )?(?:видален|удален|deleted|removed)"
+                r"|\bhow (?:do|can|to|should) (?:i|we)\b|\bourselves\b|\badmin panel\b"
+                r"|\bour (?:customer|shopper|client|user)s?\b",
+            ),
             # "If you received this in error, delete this e-mail from your system" (disclaimers).
             _veto(
                 r".",
@@ -385,8 +397,10 @@ FAMILIES: Final[tuple[Family, ...]] = (
             r"\b(?:moved|relocated)\b[^!?]{0,150}\b(?:fix|update|correct|change) (?:it|that|this)\b",
             rf"(?:недостовірн|неточн|недостоверн|не відповіда\w* дійсност|не соответству\w* действительност)\w*\W{_s(30)}(?:дан|інформац|информац|відомост|сведени)\w*",
             r"не відповідає дійсності|не соответствует действительности",
+            r"(?:рік народження|рок народження|год рождения|дата рождения)[^!?]{0,150}(?:поправ|виправ|исправ|ісправ|змін|измен)\w*",
+            rf"(?:виправ|ісправ|исправ|поправ)\w*\W{_s(20)}(?:в базі|у базі|в базе|в системі|в системе|в профілі|в профиле|в профілі)",
         ],
-        stems="недостовірн|неточн|недостоверн|дійсност|действительност|moved|relocated|дат|прізвищ|фамили|ім'я|имя|адрес|has|have|show|list|say|had|birth|name|surname|address|mail|phone|дат|прізвищ|фамілі|фамили|ім'я|имя|адрес|а мо|але мо|а правильн|але правильн|стар|застаріл|неактуальн|устаревш|update|rectif|16|correct|fix|update|amend|change|wrong|incorrect|inaccurate|misspel"
+        stems="рік народження|рок народження|год рождения|дата рождения|виправ|ісправ|исправ|поправ|недостовірн|неточн|недостоверн|дійсност|действительност|moved|relocated|дат|прізвищ|фамили|ім'я|имя|адрес|has|have|show|list|say|had|birth|name|surname|address|mail|phone|дат|прізвищ|фамілі|фамили|ім'я|имя|адрес|а мо|але мо|а правильн|але правильн|стар|застаріл|неактуальн|устаревш|update|rectif|16|correct|fix|update|amend|change|wrong|incorrect|inaccurate|misspel"
         "|outdated|out of date|spelled|spelt|written|typed|entered|listed|виправ|змін|онов"
         "|скориг|уточн|внес|неправильн|невірн|помилк|застаріл|некоректн|исправ|измен|обнов"
         "|скоррект|неверн|ошиб|устаревш",
@@ -464,8 +478,9 @@ FAMILIES: Final[tuple[Family, ...]] = (
             r"(?:їм|им)\s+(?:напряму\s+|напрямую\s+)?(?:передати|передайте|надіслати|передать|отправить)\s+мо\w+",
             rf"\b(?:as|in) a file\b{_s(40)}\b(?:upload|import|new|another|other)\b|\bupload to\b{_s(20)}\b(?:the new|another|a new)\b",
             r"\bportable (?:file|format|copy)\b|машиночит\w*",
+            r"\bimport (?:it |them )?elsewhere\b",
         ],
-        stems="portable|машиночит|мо|export|експорт|экспорт|дан|json|csv|xml|excel|stuff|everything|їм|им|file|upload|data|information|info|load|import|move|transfer|take|my|pass|файл|формат|dani|dannye|danykh|dannykh|download|завантаж|скача|portab|port|20|machine|structured|commonly used|export|csv|json|xml|zip|excel"
+        stems="csv|json|xml|import|portable|машиночит|мо|export|експорт|экспорт|дан|json|csv|xml|excel|stuff|everything|їм|им|file|upload|data|information|info|load|import|move|transfer|take|my|pass|файл|формат|dani|dannye|danykh|dannykh|download|завантаж|скача|portab|port|20|machine|structured|commonly used|export|csv|json|xml|zip|excel"
         "|spreadsheet|transfer|transmit|send|move|машинозчит|машиночит|структурован"
         "|структурирован|перенес|переносим|формат|вигляд|виде|файл|перед|експорт|вивантаж"
         "|экспорт|выгруз",
@@ -520,12 +535,15 @@ FAMILIES: Final[tuple[Family, ...]] = (
             rf"\bperestan\w*\b{_s(30)}\b(?:zvonit|dzvonyty|pisat|pysaty|slat)\b",
             r"(?:звонить|писать|присылать|слать|дзвонити|писати|надсилати) (?:мне|мені) (?:больше|більше) не (?:надо|нужно|треба|потрібно)|(?:больше|більше) не (?:надо|нужно|треба|потрібно) (?:звонить|писать|дзвонити|писати)",
             r"\bmake (?:it|them|this) stop\b",
-            r"\bpush notif\w*|\bnotifs\b",
+            rf"\b(?:push notif\w*|notifs)\b{_s(30)}\b(?:sales|discounts|offers|promo\w*|deals|ads)\b",
             rf"\b(?:prekrat|perestan|pryp[iy]n|zupyn|stop)\w*\b{_s(30)}\b(?:rassylk|rozsylk|reklam|spam)\w*",
             rf"(?:розсил|рассил|рассыл|реклам)\w*\W{_s(40)}(?:більше|больше) (?:їх |их )?не (?:було|было|надо|треба|присилайте|надсилайте|нада)",
             rf"(?:розсил|рассил|рассыл)\w*\W{_s(20)}(?:тоже |теж )?не (?:надо|нада|треба|потрібн|нужн)\w*",
+            rf"(?:хватить|хватит)\W{_s(20)}(?:звонити|дзвонити|звонить|писати|писать|слати|слать|спамити|спамить)",
+            rf"не обробляйте\W{_s(40)}(?:реклам|маркетинг|профілюв)\w*|не обрабатывайте\W{_s(40)}(?:реклам|маркетинг|профилир)\w*",
+            r"я проти (?:цього|обробки|такої обробки)|я против (?:этого|обработки)",
         ],
-        stems="звонить|писать|присылать|слать|дзвонити|писати|надсилати|надо|нужно|треба|потрібно|make|notif|prekrat|perestan|prypyn|prypin|zupyn|stop|розсил|рассил|рассыл|реклам|stop|target|track|profile|хватит|годі|досить|прекратите|перестаньте|припиніть|perestan|want to|opt me|відмовля|отказыва|object|21|unsubscrib|opt|stop|cease|quit|no more|don't|do not|never|remov|take"
+        stems="хватить|хватит|не обробляйте|не обрабатывайте|я проти|я против|звонить|писать|присылать|слать|дзвонити|писати|надсилати|надо|нужно|треба|потрібно|make|notif|prekrat|perestan|prypyn|prypin|zupyn|stop|розсил|рассил|рассыл|реклам|stop|target|track|profile|хватит|годі|досить|прекратите|перестаньте|припиніть|perestan|want to|opt me|відмовля|отказыва|object|21|unsubscrib|opt|stop|cease|quit|no more|don't|do not|never|remov|take"
         "|profil|запереч|возраж|відпис|відпиш|отпис|отпиш|припин|зупин|перестан|прекрат|не "
         "|більше не|больше не|vidpys|vidpysh|vidpish|otpis|otpish|ne ",
         vetoes=(
@@ -565,8 +583,9 @@ FAMILIES: Final[tuple[Family, ...]] = (
             r"\b(?:don\'t|do not|no longer) agree to (?:that|this|it) any ?more\b",
             r"(?:більше )?не погоджу\w*|больше не соглас\w*|\bвідкликаю\b|\bотзываю\b",
             rf"(?:згод\w*|соглас\w*)\W{_s(60)}(?:забира|забер|забрать|забрати)\w*",
+            rf"(?:отзив|отзыв)\w*\W{_s(20)}(?:згод|соглас)\w*",
         ],
-        stems="погоджу|соглас|відкликаю|отзываю|згод|забира|забер|забрать|забрати|take back|revoked|withdrawn|agree|consent|згоден|згодна|згодний|соглас|withdraw|revok|revoc|retract|rescind|consent|permission|7|відклик|скасов|анулю"
+        stems="отзив|отзыв|погоджу|соглас|відкликаю|отзываю|згод|забира|забер|забрать|забрати|take back|revoked|withdrawn|agree|consent|згоден|згодна|згодний|соглас|withdraw|revok|revoc|retract|rescind|consent|permission|7|відклик|скасов|анулю"
         "|забираю|згод|отзыв|отзова|отмен|аннулир|соглас|vidklyk|vidklik|otzyv",
         negatable=False,
     ),
@@ -646,8 +665,13 @@ FAMILIES: Final[tuple[Family, ...]] = (
             rf"(?:казала|казав|просила|просив|говорила|говорил|просил|писала|писав|asked|told)\w*\W{_s(60)}(?:а|але|but)\W{_s(30)}(?:знов|знову|опять|снова|again|still|досі|все одно|все равно)",
             r"\b(?:nobody|no one|noone) (?:answers|replies|responds|answered|replied|responded)\b|\b(?:second|third|fourth|2nd|3rd|4th) time asking\b|\bignored my\b",
             r"\btreated as a (?:formal )?complaint\b|\bmisuse of my\b",
+            rf"(?:вважайте|считайте|прошу розглядати|прошу рассматривать)\W{_s(30)}(?:скарг|жалоб)\w*|(?:офіційн|официальн)\w* (?:скарг|жалоб)\w*",
+            r"\bут[еє]чк\w*",
+            rf"(?:відписал|отписал|отпис|відпис)\w*\W{_s(60)}(?:все|всё|досі|знову|опять|снова) (?:идут|приходят|йдуть|надходять|приходять)",
+            r"\b(?:request|requests) (?:was |were |has been )?ignored\b|\bsecond notice\b|\bfinal notice\b|\bmore than \d+ days\b",
+            r"(?:ніхто|никто) не (?:відповів|отвєтив|ответил|відповідає|отвечает)|(?:місяць|месяц|тиждень|неделю|два тижні) назад (?:просила|просив|писала|писав|просил|писал)",
         ],
-        stems="treated as|misuse|filed|lodged|submitted|made|complaint|slil|слил|leak|казала|казав|просила|просив|говорила|говорил|просил|писала|писав|asked|told|nobody|no one|noone|time asking|ignored|nothing|reminder|take it|take this|haven't|відписал|отписал|отпис|відпис|жалув|жалов|violat|infring|breach|поруш|нарушен|нарушил|нарушает|complain|report|breach|leak|incident|still|keep|continue|unsubscribed|opted out"
+        stems="вважайте|считайте|розглядати|рассматривать|офіційн|официальн|утечк|утєчк|відписал|отписал|отпис|відпис|ignored|notice|more than|ніхто|никто|назад|treated as|misuse|filed|lodged|submitted|made|complaint|slil|слил|leak|казала|казав|просила|просив|говорила|говорил|просил|писала|писав|asked|told|nobody|no one|noone|time asking|ignored|nothing|reminder|take it|take this|haven't|відписал|отписал|отпис|відпис|жалув|жалов|violat|infring|breach|поруш|нарушен|нарушил|нарушает|complain|report|breach|leak|incident|still|keep|continue|unsubscribed|opted out"
         "|asked|deleted my|told you|response|answer|reply|month|скарг|скарж|жалоб|жалова|звернус"
         "|звернут|звернул|звернув|пожалу|обращусь|обратит|витік|злив|злили|утечк|досі|все ще"
         "|і далі|надалі|продовжую|все одно|до сих пор|все еще|все еще|продолжаю|все равно"
@@ -655,6 +679,16 @@ FAMILIES: Final[tuple[Family, ...]] = (
         "|без відповіді|без ответа",
         negatable=False,
         unconditional=True,
+        vetoes=(
+            # A complaint about a lesson, a teacher or money is ordinary support.
+            _veto(
+                r"complaint|скарг|жалоб",
+                r"\b(?:course|lessons?|teacher|refund|money|price|quality)\b|курс|урок|викладач|вчител|гроші"
+                r"|грош|грн|оплат|деньги|преподават",
+                r"\b(?:data|personal|privacy|gdpr|ccpa|leak|marketing|newsletter|spam)\b|дан\w|персональн"
+                r"|конфіденц|розсил|рассыл|спам|витік|злил|утечк",
+            ),
+        ),
     ),
 )
 
@@ -733,7 +767,9 @@ THIRD_PARTY_REQUEST: Final = re.compile(
             r" (?:has|have|had)\b",
             r"(?:що|шо|что) (?:у вас|вы|ви)\s+(?:є|есть|храните|зберігаєте|знаєте)\s+(?:про|о|об)\s+(?:нього|неї"
             r"|них|него|ней|них|моей|моєї|мого|моего)",
-            r"(?:її|його|їхні|ее|его|их) (?:дан\w+|інформац\w+|информаци\w+|карт\w*)",
+            r"(?<!\w)(?:її|його|їхні|ее|его|их) (?:дан\w+|інформац\w+|информаци\w+|карт\w*)",
+            r"(?:дан\w+|данн\w+) (?:на|про|о) (?:неї|нього|них|нее|него)\b",
+            r"витребув\w*|истребова\w*|\bsubpoena\w*|(?:подати|предоставить|представить)\W[^.!?]{0,40}(?:відомост|докази|сведени|доказательств)",
             r"\b(?:his|her|their) (?:test )?(?:scores|grades|results|attendance|progress|records|data"
             r"|information|details|notes|account|e-?mail)\b",
             r"(?:скиньте|скинуть|надішліть|пришлите|дайте)\s[^.!?\n]{0,60}(?:відвідуван|посещаем|результат|оцін|оценк"
