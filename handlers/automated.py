@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Final
 
 import ahocorasick
@@ -52,7 +53,6 @@ _SIGNALS: Final = (
     r"ви отримали цей лист,? (?:тому що|оскільки|бо|так як|через те)|щоб відписатися,? (?:натисніть|перейдіть)",
     r"вы получили это письмо,? (?:потому что|так как)|чтобы отписаться,? (?:нажмите|перейдите)",
 )
-_TEXT_SIGNALS: Final = re.compile("|".join(_SIGNALS))
 
 _AUTOMATED_SENDER: Final = re.compile(
     r"(?:^|<|\s)(?:mailer-daemon|postmaster|no-?reply|do-?not-?reply|bounces?|notifications?)@",
@@ -60,35 +60,44 @@ _AUTOMATED_SENDER: Final = re.compile(
 )
 
 
-def _signal_finder() -> Any:
-    """An Aho-Corasick automaton of the literal beginnings of every text signal.
+@dataclass(frozen=True)
+class _Signal:
+    pattern: re.Pattern[str]
+    beginnings: frozenset[str] | None  # None: no literal beginning, always searched
 
-    Most mail is written by people: one pass in C shows that no signal can match, and
-    the large regular expression is not run at all.
+
+def _compile_signals() -> tuple[tuple[_Signal, ...], Any]:
+    """Each signal with its literal beginnings, and one Aho-Corasick automaton of them all.
+
+    One pass in C over a message tells which beginnings occur; only the signals whose
+    beginnings are there are searched (most mail is written by people and runs none).
     """
-    beginnings: set[str] = set()
-    for signal in _SIGNALS:
-        found = literal_beginnings(signal)
-        if found is None:
-            return None  # some signal has no literal beginning: always run the expression
-        beginnings.update(found)
+    signals = []
     automaton = ahocorasick.Automaton()
-    for beginning in beginnings:
-        automaton.add_word(beginning, beginning)
+    for source in _SIGNALS:
+        found = literal_beginnings(source)
+        signals.append(_Signal(re.compile(source), frozenset(found) if found else None))
+        for beginning in found or ():
+            automaton.add_word(beginning, beginning)
     automaton.make_automaton()
-    return automaton
+    return tuple(signals), automaton
 
 
-_SIGNAL_BEGINNINGS: Final = _signal_finder()
+_COMPILED, _BEGINNINGS = _compile_signals()
 
 
 def from_text(subject: str, text: str) -> str | None:
     """The phrase that shows a machine wrote this, or None."""
     lowered = f"{subject}\n{text[:4000]}".lower()
-    if _SIGNAL_BEGINNINGS is not None and next(_SIGNAL_BEGINNINGS.iter(lowered), None) is None:
-        return None
-    match = _TEXT_SIGNALS.search(lowered)
-    return match.group(0) if match else None
+    present = frozenset(found for _, found in _BEGINNINGS.iter(lowered))
+    first: re.Match[str] | None = None
+    for signal in _COMPILED:
+        if signal.beginnings is not None and present.isdisjoint(signal.beginnings):
+            continue
+        match = signal.pattern.search(lowered)
+        if match and (first is None or match.start() < first.start()):
+            first = match
+    return first.group(0) if first else None
 
 
 def from_headers(headers: Mapping[str, str]) -> str | None:
