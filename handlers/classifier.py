@@ -97,7 +97,7 @@ def _new_text(text: str, channel: str) -> CleanText:
 _NORMALISE: Final = str.maketrans({"’": "'", "ʼ": "'", "`": "'", "′": "'", "ё": "е"})
 #: Access phrases that ask what is held; "send me my data" alone is portability's job.
 _ASKS_WHAT_IS_HELD: Final = re.compile(
-    r"\b(?:copy|copies|what|which|who|where|categor\w*|know|dsar|15|access|how long"
+    r"\b(?:copy|copies|kopi\w*|what|which|who|where|categor\w*|know|dsar|15|access|how long"
     r"|доступ\w*|копі\w*|копи\w*|як\w*|що|чи|как\w*|что|кому|звідки|откуда|категор\w*"
     r"|перелік\w*|перечень)\b"
 )
@@ -105,6 +105,15 @@ _ASKS_WHAT_IS_HELD: Final = re.compile(
 _DELETE_IT: Final = re.compile(
     r"\b(?:delete|erase|remove|wipe) (?:it|them)\b"
     r"|(?:видал|знищ|стер|удал|уничтож)\w* (?:його|їх|его|их)\b"
+)
+#: Confidentiality footers ("if you received this in error, notify the sender and delete
+#: it"): their verbs must not read as the writer's requests.
+_DISCLAIMER: Final = re.compile(
+    r"[^.!?\n]*(?:intended recipient|received (?:this|it) in error|notify the sender"
+    r"|несанкціонован|отримали (?:цей лист|це повідомлення|його) помилково|повідомте відправника"
+    r"|получили (?:это письмо|это сообщение|его) по ошибке|сообщите отправителю"
+    r"|unauthori[sz]ed (?:use|disclosure|copying))[^.!?\n]*[.!?]?",
+    re.IGNORECASE,
 )
 _DONT_USE: Final = re.compile(
     r"\b(?:don't|do not|stop) (?:use|using) (?:it|this|that|the (?:old|wrong) \w+)\b"
@@ -114,14 +123,25 @@ _DONT_USE: Final = re.compile(
 _KEEP_MY_DATA: Final = re.compile(
     r"\b(?:do not|don't|dont|please don't|pls don't) delete"
     r" (?:anything|my (?:data|account)|it|them)?\s*(?:yet|for now)"
-    r"|\b(?:do not|don't|dont) delete (?:anything|my data)\b"
+    r"|\b(?:do not|don't|dont) (?:delete|erase) (?:anything|my data|my stuff|everything)\b"
     r"|не видаляйте (?:нічого|поки|мої|їх)|не удаляйте (?:ничего|пока|мои|их)"
     r"|нічого не видаляючи|ничего не удаляя|(?:прошу |просимо |просим )?не (?:видаляти|удалять)\b"
+    r"|не (?:знищувати|уничтожать|стирати|стирать)\b|нічо не удаляйте"
     r"|(?:прошу|просимо) цього не робити"
 )
 _MARKETING: Final = re.compile(
     r"marketing|newsletter|promotional|promo (?:e-?mails|messages|sms)|mailing|розсил|маркетинг"
     r"|рассыл|рекламн\w* (?:лист|повідомл|смс|sms|розсил|дзвін|письм|сообщ|рассыл)|акці|акци"
+)
+#: A bare "stop it" counts as an objection where the message is about marketing.
+_BARE_STOP: Final = re.compile(
+    r"\bstop it\b|\bmake it stop\b|припиніть|прекратите|перестаньте|\bprypyn\w*|\bprekrat\w*"
+    r"|\bperestan\w*|\bгоді\b|\bхватит\b|\bдосить\b"
+)
+_MARKETING_CONTEXT: Final = re.compile(
+    r"розсил|рассыл|реклам|\bсмс\b|\bsms\b|newsletter|promo|marketing|\be-?mails\b|\breklam"
+    r"|\brozsyl|\brassyl|\bакці|\bакци|unsubscrib|відпис|отпис|vidpys|otpis|\bлист(?:и|ів)\b|письм"
+    r"|\bemailing\b"
 )
 _OWN_DATA: Final = re.compile(
     r"\b(?:my|her|his|their) (?:phone )?(?:number|data|details|info|information"
@@ -244,7 +264,8 @@ def classify(
     reason = automation.from_headers(headers) if headers else None
     reason = reason or automation.from_text(subject or "", new.text or text[:4000])
     use_subject = subject and not _REPLY_SUBJECT.match(subject)
-    analysed = f"{subject}\n{new.text}" if use_subject else new.text
+    body = _DISCLAIMER.sub(" ", new.text)
+    analysed = f"{subject}\n{body}" if use_subject else body
     found = {} if reason else _find_kinds(analysed)
     _ccpa_revocation(analysed, found)
     lowered = analysed.lower()
@@ -263,6 +284,10 @@ def classify(
         sentence = _sentence_of(analysed, found["withdraw_consent"])
         if _MARKETING.search(sentence.lower()):
             found["objection"] = found["withdraw_consent"]  # a marketing opt-out, too
+    if "objection" not in found and not reason and _MARKETING_CONTEXT.search(lowered):
+        stop = _BARE_STOP.search(lowered)
+        if stop:  # "… and your newsletters still come. stop it!"
+            found["objection"] = analysed[stop.start() : stop.end()]
     if "rectification" in found and "restriction" not in found:
         dont_use = _DONT_USE.search(lowered)
         if dont_use:  # contesting accuracy: do not use it meanwhile (GDPR Art. 18(1)(a))

@@ -175,7 +175,7 @@ _EN_MY_DATA = (
     r"(?:personal\s+|customer\s+|user\s+|contact\s+)?(?:data|information|info|details|records"
     r"|profile|account|acc|acct|stuff|identifying information|contact (?:info|information|details))"
     r"|personal (?:data|information|details)|(?:data|information) (?:about|on|concerning|"
-    r"relating to) me|(?:the|this) (?:user |customer )?(?:account|profile))"
+    r"relating to) me|(?:the|this) (?:\w+ )?(?:account|profile))"
 )
 _CY_MY_DATA = (
     r"(?:(?:мо\w+|усі|всі|всю|все|будь-які|любые|її|його|їх|ее|ее|его|их)\s+(?:персональн\w+\s+)?"
@@ -214,7 +214,7 @@ FAMILIES: Final[tuple[Family, ...]] = (
             rf"\b(?:send|give|provide|email|e-mail)\w*(?: me)?{_s(25)}"
             r"\b(?:all |a copy of )?(?:my|the) personal (?:data|information)\b",
             rf"\b(?:know|see|find out|learn){_s(20)}\bwhat{_s(30)}\b(?:data|information)\b",
-            rf"\bwhere (?:did|do|have) (?:you|u|they){_s(15)}\b(?:get|got|obtain\w*|find|found)\b"
+            rf"\bwhere (?:\w+ )?(?:did|do|have) (?:you|u|they){_s(15)}\b(?:get|got|obtain\w*|find|found)\b"
             rf"{_s(10)}\bmy\b",
             rf"\bwho (?:do|did|have) you\b{_s(15)}\b(?:share|shared|sell|sold|give|gave|pass\w*"
             r"|disclose\w*)\b" + rf"{_s(10)}\bmy\b",
@@ -272,8 +272,11 @@ FAMILIES: Final[tuple[Family, ...]] = (
             r"\bcopy of what (?:you|u)\b",
             rf"(?:скиньте|надішліть|покажіть|скажіть|хочу знати|дайте|пришлите|покажите|скажите|хочу знать)\W{_s(20)}(?:все|усе)(?: що| что| шо)? у вас (?:є|есть) (?:на|про|о|обо) (?:мене|меня)",
             rf"(?:як\w+|какие)\s+(?:дан\w+|данн\w+)\s+(?:на|про|о) (?:мене|меня|неї|нього|нее|него)\W{_s(20)}(?:зібран|собран|є|есть|храните|зберігаєте)",
+            r"скільки (?:часу )?(?:ви )?зберіга\w*|сколько (?:времени )?(?:вы )?храни\w*",
+            r"\b(?:categories|specific pieces) of (?:my )?personal (?:information|data)\b",
+            r"\bwhat (?:actually |exactly )?happens (?:with|to) (?:all that|it|my (?:data|info|information|details))\b",
         ],
-        stems="which|what|to whom|copy of what|скиньте|надішліть|покажіть|скажіть|хочу знати|дайте|пришлите|покажите|скажите|хочу знать|як|какие|copy of|everything|tell me where|got|как|які|яку|какие|кому|kopi|що|шо|что|все|всё|усе|кому|who gave|хто|кто|навіщо|нащо|нафіга|нафига|зачем|для чого|для чего|why do|do you|do u|yaki|kakie|khto|kto|звідки|откуда|кому|робите|делаете|what|basis|підстав|основании|хто|кто|who|how did|otkuda|zvidky|know|have on me|про мене|обо мне|data|information|info|access|dsar|right to know|request to know|15|дан|інформац"
+        stems="скільки|сколько|categories|specific pieces|what|which|what|to whom|copy of what|скиньте|надішліть|покажіть|скажіть|хочу знати|дайте|пришлите|покажите|скажите|хочу знать|як|какие|copy of|everything|tell me where|got|как|які|яку|какие|кому|kopi|що|шо|что|все|всё|усе|кому|who gave|хто|кто|навіщо|нащо|нафіга|нафига|зачем|для чого|для чего|why do|do you|do u|yaki|kakie|khto|kto|звідки|откуда|кому|робите|делаете|what|basis|підстав|основании|хто|кто|who|how did|otkuda|zvidky|know|have on me|про мене|обо мне|data|information|info|access|dsar|right to know|request to know|15|дан|інформац"
         "|доступ|информац|копі|копи|where|who|how long|звідки|откуда|кому|як довго|как долго"
         "|категорі|dani|danykh|dannye|dannykh|dannyh",
     ),
@@ -329,8 +332,9 @@ FAMILIES: Final[tuple[Family, ...]] = (
             rf"{_CY_ERASE}\w*\W{_s(30)}(?:відео\w*|видео\w*|зображенн\w*|изображени\w*)",
             rf"(?:відеозапис|видеозапис|фото|дані|данные|інформац|информац)\w*\W{_s(40)}(?:знищ|видал|удал|уничтож|стер)\w*(?!\w*\s+не\s+(?:хочу|треба|потрібно|нужно|надо|буду))",
             rf"\b(?:delete|erase|remove|wipe)\b{_s(20)}\b(?:his|her|their) (?:\w+ )?(?:recordings?|photos?|videos?|data|account|profile|information|details)\b",
+            r"\b(?:delete|erase|remove) (?:that|this|such|all that|the) (?:personal )?(?:information|data)\b",
         ],
-        stems="his|her|their|відео|видео|зображенн|изображени|відеозапис|видеозапис|фото|дані|данные|інформац|информац|remove me|mine|мій|мою|мої|мой|мои|моє|мое|номер|телефон|пошт|почт|дан|акаунт|аккаунт|вже|уже|нарешті|наконец|зітр|зотр|acc|все|усе|всю|мене|меня|залишал|зберігал|лишал|оставал|хранил|deletion|nuke|scrap|trash|ditch|should be|must be|видалитис|видалити себе|удалиться|удалить себя|want you to|unregister|deregister|delet|eras|remov|wipe|destroy|purge|get rid|forget|forgot|17|account|recording"
+        stems="delete|erase|remove|his|her|their|відео|видео|зображенн|изображени|відеозапис|видеозапис|фото|дані|данные|інформац|информац|remove me|mine|мій|мою|мої|мой|мои|моє|мое|номер|телефон|пошт|почт|дан|акаунт|аккаунт|вже|уже|нарешті|наконец|зітр|зотр|acc|все|усе|всю|мене|меня|залишал|зберігал|лишал|оставал|хранил|deletion|nuke|scrap|trash|ditch|should be|must be|видалитис|видалити себе|удалиться|удалить себя|want you to|unregister|deregister|delet|eras|remov|wipe|destroy|purge|get rid|forget|forgot|17|account|recording"
         "|photo|video|picture|screenshot|gone|be deleted|be removed|be erased|everything|vydal|vidal"
         "|udal|видал|вилуч|знищ|стер|прибер|прибрат|забут|удал"
         "|уничтож|сотр|стир|забвен",
@@ -341,7 +345,7 @@ FAMILIES: Final[tuple[Family, ...]] = (
                 r".",
                 r"(?:буде|будуть|будет|будут|will be|is going to be) (?:\w+ )?(?:видален|удален|deleted|removed)"
                 r"|\bhow (?:do|can|to|should) (?:i|we)\b|\bourselves\b|\badmin panel\b"
-                r"|\bour (?:customer|shopper|client|user)s?\b",
+                r"|\bour (?:own )?(?:customer|shopper|client|user|subscriber|contact)s?\b|\basked us to\b",
             ),
             # "If you received this in error, delete this e-mail from your system" (disclaimers).
             _veto(
@@ -399,8 +403,9 @@ FAMILIES: Final[tuple[Family, ...]] = (
             r"не відповідає дійсності|не соответствует действительности",
             r"(?:рік народження|рок народження|год рождения|дата рождения)[^!?]{0,150}(?:поправ|виправ|исправ|ісправ|змін|измен)\w*",
             rf"(?:виправ|ісправ|исправ|поправ)\w*\W{_s(20)}(?:в базі|у базі|в базе|в системі|в системе|в профілі|в профиле|в профілі)",
+            rf"(?:неправильн|невірн|неверн|ошибочн)\w*\W{_s(25)}(?:отчеств|по батькові)\w*",
         ],
-        stems="рік народження|рок народження|год рождения|дата рождения|виправ|ісправ|исправ|поправ|недостовірн|неточн|недостоверн|дійсност|действительност|moved|relocated|дат|прізвищ|фамили|ім'я|имя|адрес|has|have|show|list|say|had|birth|name|surname|address|mail|phone|дат|прізвищ|фамілі|фамили|ім'я|имя|адрес|а мо|але мо|а правильн|але правильн|стар|застаріл|неактуальн|устаревш|update|rectif|16|correct|fix|update|amend|change|wrong|incorrect|inaccurate|misspel"
+        stems="неправильн|невірн|неверн|ошибочн|рік народження|рок народження|год рождения|дата рождения|виправ|ісправ|исправ|поправ|недостовірн|неточн|недостоверн|дійсност|действительност|moved|relocated|дат|прізвищ|фамили|ім'я|имя|адрес|has|have|show|list|say|had|birth|name|surname|address|mail|phone|дат|прізвищ|фамілі|фамили|ім'я|имя|адрес|а мо|але мо|а правильн|але правильн|стар|застаріл|неактуальн|устаревш|update|rectif|16|correct|fix|update|amend|change|wrong|incorrect|inaccurate|misspel"
         "|outdated|out of date|spelled|spelt|written|typed|entered|listed|виправ|змін|онов"
         "|скориг|уточн|внес|неправильн|невірн|помилк|застаріл|некоректн|исправ|измен|обнов"
         "|скоррект|неверн|ошиб|устаревш",
@@ -433,8 +438,11 @@ FAMILIES: Final[tuple[Family, ...]] = (
             r"\bfreeze (?:it|my (?:data|info|information|account))\b",
             rf"\buntil\b{_s(40)}\b(?:don\'t|dont|do not) want\b{_s(30)}\bused\b",
             rf"\b(?:stop|cease|pause) (?:processing|using) my (?:data|info|information)\b{_s(30)}\b(?:until|till|til|pending|for now)\b",
+            rf"\b(?:don\'t|do not|dont) (?:use|process)\w*\b{_s(90)}\b(?:until|till|til|pending)\b",
+            r"\b(?:other than|except|apart from) (?:just )?(?:storing|keeping)\b",
+            rf"не (?:юзайте|використовуйте|используйте|чіпайте|трогайте)\W{_s(30)}(?:мо\w+ )?(?:дан|данн|інф|инф)\w*",
         ],
-        stems="pause|touch|freeze|until|stop|cease|поки|доки|пока|заблок|блокуван|блокир|until|while|pending|till|hold|не чіпа|не використову|не обробля|не передава|не использ|не обрабатыва|приостанов|заморо|призупин|contest|тимчасово|временно|temporarily|for now|until|restrict|18|limit|suspend|freeze|frozen|block|keep|retain|store|обмеж|призупин"
+        stems="use|process|other than|except|apart from|юзайте|використовуйте|используйте|чіпайте|трогайте|pause|touch|freeze|until|stop|cease|поки|доки|пока|заблок|блокуван|блокир|until|while|pending|till|hold|не чіпа|не використову|не обробля|не передава|не использ|не обрабатыва|приостанов|заморо|призупин|contest|тимчасово|временно|temporarily|for now|until|restrict|18|limit|suspend|freeze|frozen|block|keep|retain|store|обмеж|призупин"
         "|заблок|блокуван|зупин|огранич|приостанов|блокир",
     ),
     # ── portability ─────────────────────────────────────────────────────────────────────
@@ -492,7 +500,7 @@ FAMILIES: Final[tuple[Family, ...]] = (
             rf"\bobject\w*\b{_s(50)}\b(?:processing|marketing|profiling|use|using|uses|analytics"
             r"|tracking)\b",
             r"\b(?:right to object|article 21|art\.?\s*21)\b",
-            r"\bunsubscrib\w*\b",
+            r"\bunsubscribe\b(?! (?:link|button|footer))|\bunsubscribing me\b",
             rf"\bopt(?:ing)?[- ]?out\b{_s(30)}\b(?:marketing|newsletters?|e-?mails|communications"
             r"|promotions?|mailings?|sms|texts|profiling|analytics)\b",
             rf"\b(?:stop|cease|quit|no more|don't|do not|never)\b{_s(40)}\b(?:send|sending|email"
@@ -512,7 +520,7 @@ FAMILIES: Final[tuple[Family, ...]] = (
             # Ukrainian and Russian
             rf"(?:запереч|возража)\w*\W{_s(60)}(?:обробк|маркетинг|розсил|профілюв|використан|обработк"
             r"|рассыл|профилир|использован)\w*",
-            r"відпиш\w*|відпис\w*|отпиш\w*|отпис\w*",
+            r"відпиш\w*|відписати\w*|відписатис\w*|отпиш\w*|отписать\w*|отписаться",
             rf"(?:припин|зупин|перестан|прекрат|не надсила|не відправля|не присила|не присыла"
             rf"|не отправля)\w*\W{_s(50)}(?:розсил\w*|рассыл\w*|реклам\w*|маркетинг\w*|sms|смс"
             r"|повідомлен\w*|сообщени\w*|листів|писем|лист\w*|письм\w*|дзвін\w*|дзвонити|звон\w*"
@@ -525,7 +533,7 @@ FAMILIES: Final[tuple[Family, ...]] = (
             rf"{_CY_ERASE}\w*\W{_s(30)}(?:з|із|из) (?:розсил\w*|рассыл\w*|списк\w* (?:розсил\w*|"
             r"рассыл\w*|контакт\w*)|маркетинг\w*)",
             r"не хочу (?:більше |больше )?(?:отримувати|получать)",
-            r"\b(?:vidpysh|vidpys|vidpish|otpish|otpis)\w*|\bne (?:pyshit|nadsylait|prysylait"
+            r"\b(?:vidpysh|vidpysaty|vidpish|otpish|otpisat)\w*|\bne (?:pyshit|nadsylait|prysylait"
             r"|prisylayte|pishite)\w*",
             rf"\b(?:don\'t|do not|no longer) want to (?:receive|get)\b{_s(30)}\b(?:e-?mails|newsletters?|ads|promotions?|marketing|messages|sms|texts|offers|notifications|calls)\b",
             rf"\bopt me out\b{_s(20)}\b(?:marketing|newsletters?|e-?mails|communications|promotions?|mailing|sms|texts|profiling)\b",
@@ -542,11 +550,18 @@ FAMILIES: Final[tuple[Family, ...]] = (
             rf"(?:хватить|хватит)\W{_s(20)}(?:звонити|дзвонити|звонить|писати|писать|слати|слать|спамити|спамить)",
             rf"не обробляйте\W{_s(40)}(?:реклам|маркетинг|профілюв)\w*|не обрабатывайте\W{_s(40)}(?:реклам|маркетинг|профилир)\w*",
             r"я проти (?:цього|обробки|такої обробки)|я против (?:этого|обработки)",
+            r"\b(?:prypyn|perestan|prekrat)\w*\b[^!?]{0,80}\b(?:reklam|rozsyl|rassyl|spam)\w*|\b(?:reklam|rozsyl|rassyl)\w*\b[^!?]{0,80}\b(?:prypyn|perestan|prekrat)\w*",
+            r"\b(?:zaperech|vozrazh)\w*",
         ],
-        stems="хватить|хватит|не обробляйте|не обрабатывайте|я проти|я против|звонить|писать|присылать|слать|дзвонити|писати|надсилати|надо|нужно|треба|потрібно|make|notif|prekrat|perestan|prypyn|prypin|zupyn|stop|розсил|рассил|рассыл|реклам|stop|target|track|profile|хватит|годі|досить|прекратите|перестаньте|припиніть|perestan|want to|opt me|відмовля|отказыва|object|21|unsubscrib|opt|stop|cease|quit|no more|don't|do not|never|remov|take"
+        stems="prypyn|perestan|prekrat|reklam|rozsyl|rassyl|zaperech|vozrazh|хватить|хватит|не обробляйте|не обрабатывайте|я проти|я против|звонить|писать|присылать|слать|дзвонити|писати|надсилати|надо|нужно|треба|потрібно|make|notif|prekrat|perestan|prypyn|prypin|zupyn|stop|розсил|рассил|рассыл|реклам|stop|target|track|profile|хватит|годі|досить|прекратите|перестаньте|припиніть|perestan|want to|opt me|відмовля|отказыва|object|21|unsubscrib|opt|stop|cease|quit|no more|don't|do not|never|remov|take"
         "|profil|запереч|возраж|відпис|відпиш|отпис|отпиш|припин|зупин|перестан|прекрат|не "
         "|більше не|больше не|vidpys|vidpysh|vidpish|otpis|otpish|ne ",
         vetoes=(
+            # «Відписатися» / the "unsubscribe" link named as a button the writer pressed.
+            _veto(
+                r"unsubscrib|відпис|отпис",
+                r"натисн|нажал|нажала|clicked|pressed|кнопк|\bbutton\b|\blink\b|посиланн|ссылк|«",
+            ),
             # "Unsubscribe me from the Premium plan" is billing, not marketing.
             _veto(
                 r"unsubscrib|відпис|відпиш|отпис|отпиш|opt",
@@ -584,8 +599,9 @@ FAMILIES: Final[tuple[Family, ...]] = (
             r"(?:більше )?не погоджу\w*|больше не соглас\w*|\bвідкликаю\b|\bотзываю\b",
             rf"(?:згод\w*|соглас\w*)\W{_s(60)}(?:забира|забер|забрать|забрати)\w*",
             rf"(?:отзив|отзыв)\w*\W{_s(20)}(?:згод|соглас)\w*",
+            r"\b(?:take|taking|took|taken) (?:\w+ )?consent back\b",
         ],
-        stems="отзив|отзыв|погоджу|соглас|відкликаю|отзываю|згод|забира|забер|забрать|забрати|take back|revoked|withdrawn|agree|consent|згоден|згодна|згодний|соглас|withdraw|revok|revoc|retract|rescind|consent|permission|7|відклик|скасов|анулю"
+        stems="consent back|отзив|отзыв|погоджу|соглас|відкликаю|отзываю|згод|забира|забер|забрать|забрати|take back|revoked|withdrawn|agree|consent|згоден|згодна|згодний|соглас|withdraw|revok|revoc|retract|rescind|consent|permission|7|відклик|скасов|анулю"
         "|забираю|згод|отзыв|отзова|отмен|аннулир|соглас|vidklyk|vidklik|otzyv",
         negatable=False,
     ),
@@ -609,8 +625,9 @@ FAMILIES: Final[tuple[Family, ...]] = (
             rf"(?:відмов|отказ)\w*\W{_s(80)}(?:від |от )?(?:\w+ )?продаж\w*",
             r"поведінков\w+ реклам|поведенческ\w+ реклам",
             r"\b(?:sell|sale|selling|shar\w+)\b[^.!\n]{0,60}\bopt(?:ing)?(?: me| her| him| them| us)?[- ]?out\b",
+            rf"(?:відмов|отказ)\w*\W{_s(80)}(?:продава|продав)\w*",
         ],
-        stems="sell|sale|shar|поведінков|поведенческ|відмов|отказ|opt|sell|sale|sold|shar|advertis|global privacy|продава|продаж|реклам",
+        stems="відмов|отказ|sell|sale|shar|поведінков|поведенческ|відмов|отказ|opt|sell|sale|sold|shar|advertis|global privacy|продава|продаж|реклам",
         negatable=False,
     ),
     # ── complaint about the handling of personal data or a privacy request ──────────────
@@ -670,8 +687,13 @@ FAMILIES: Final[tuple[Family, ...]] = (
             rf"(?:відписал|отписал|отпис|відпис)\w*\W{_s(60)}(?:все|всё|досі|знову|опять|снова) (?:идут|приходят|йдуть|надходять|приходять)",
             r"\b(?:request|requests) (?:was |were |has been )?ignored\b|\bsecond notice\b|\bfinal notice\b|\bmore than \d+ days\b",
             r"(?:ніхто|никто) не (?:відповів|отвєтив|ответил|відповідає|отвечает)|(?:місяць|месяц|тиждень|неделю|два тижні) назад (?:просила|просив|писала|писав|просил|писал)",
+            rf"(?:напишу|подам|подаю|пишу|напишемо|напишем)\W{_s(20)}(?:скарг|жалоб)\w*|(?:скарг|жалоб)\w*\W{_s(10)}(?:напишу|подам)",
+            rf"\breported (?:you|this|your company|it)\b{_s(30)}\b(?:ico|authority|regulator|attorney general|commissioner|ombudsman)\b",
+            r"(?:все|досі|знову|опять|снова|продолжаете|і далі) (?:шлете|шлют|присылаете|надсилаєте|приходят|приходять|пишете|звоните|дзвоните)",
+            rf"\b(?:dosi|vse shche|znovu|opiat|opyat)\b{_s(30)}\b(?:shlete|nadsylaiete|prysylaiete|prisylaete)\b|\b(?:skarzhyt|pozhaluius|skarg)\w*",
+            rf"минул\w* (?:вже |уже )?(?:понад |більше )?(?:\w+ )?(?:тижн|тиждень|місяц|днів|дні|недел|месяц|дней)\w*|від вас\W{_s(5)}тиша|\bтишина\b",
         ],
-        stems="вважайте|считайте|розглядати|рассматривать|офіційн|официальн|утечк|утєчк|відписал|отписал|отпис|відпис|ignored|notice|more than|ніхто|никто|назад|treated as|misuse|filed|lodged|submitted|made|complaint|slil|слил|leak|казала|казав|просила|просив|говорила|говорил|просил|писала|писав|asked|told|nobody|no one|noone|time asking|ignored|nothing|reminder|take it|take this|haven't|відписал|отписал|отпис|відпис|жалув|жалов|violat|infring|breach|поруш|нарушен|нарушил|нарушает|complain|report|breach|leak|incident|still|keep|continue|unsubscribed|opted out"
+        stems="напишу|подам|подаю|пишу|напишемо|напишем|reported|все|досі|знову|опять|снова|продолжаете|і далі|dosi|vse shche|znovu|opiat|opyat|skarzhyt|pozhaluius|skarg|минул|тиша|тишина|вважайте|считайте|розглядати|рассматривать|офіційн|официальн|утечк|утєчк|відписал|отписал|отпис|відпис|ignored|notice|more than|ніхто|никто|назад|treated as|misuse|filed|lodged|submitted|made|complaint|slil|слил|leak|казала|казав|просила|просив|говорила|говорил|просил|писала|писав|asked|told|nobody|no one|noone|time asking|ignored|nothing|reminder|take it|take this|haven't|відписал|отписал|отпис|відпис|жалув|жалов|violat|infring|breach|поруш|нарушен|нарушил|нарушает|complain|report|breach|leak|incident|still|keep|continue|unsubscribed|opted out"
         "|asked|deleted my|told you|response|answer|reply|month|скарг|скарж|жалоб|жалова|звернус"
         "|звернут|звернул|звернув|пожалу|обращусь|обратит|витік|злив|злили|утечк|досі|все ще"
         "|і далі|надалі|продовжую|все одно|до сих пор|все еще|все еще|продолжаю|все равно"
@@ -723,6 +745,7 @@ THIRD_PARTY_ROLE: Final = re.compile(
             r"(?:пишу|пишемо) (?:за|від імені|замість) (?:дружин|чоловік|жінк|син|доньк|маму|тата|батьк)\w*",
             r"\bмо\w+ (?:дружин|чоловік|жінк)\w*|\b(?:жена|муж) (?:моя|мой)\b|\bмо\w+ (?:жен|муж)\w*",
             r"(?:мама|мати|батько|тато|папа) (?:учн|учен|студент|дитин|ребен)\w*"
+            r"|\b(?:дочка|дочку|дочки|дочь|дочери|донька|доньку|доньки|доньці)\b"
             r"|(?<!ваш )(?<!вашого )(?<!ваша )(?<!вашої )співробітник\w*"
             r"|\bсин\b|\bсина\b|\bсыну?\b",
         ]
@@ -751,7 +774,8 @@ THIRD_PARTY_STEMS: Final = tuple(
     |мать|родител|клиент|в интересах|от имени|следовател|полици|постановлен|сын|ребен
     |работодател|сотрудни|представител|wife|husband|partner|spouse|mother|father|mum|mom|dad|hr
     |пишу|пишемо|дружин|чоловік|жінк|жена|муж|учн|учен|співробітник|нотаріус|нотариус|notary
-    |executor|спадко|наслед|heir|for our|corporate client""".split("|")
+    |executor|спадко|наслед|heir|for our|corporate client|дочка|дочку|дочки|дочь|дочери|донька
+    |доньку|доньки|доньці""".split("|")
 )
 
 _ANY = r"[\s\S]{0,120}"  # third-party letters list what they want on the next lines
@@ -770,8 +794,11 @@ THIRD_PARTY_REQUEST: Final = re.compile(
             r"(?<!\w)(?:її|його|їхні|ее|его|их) (?:дан\w+|інформац\w+|информаци\w+|карт\w*)",
             r"(?:дан\w+|данн\w+) (?:на|про|о) (?:неї|нього|них|нее|него)\b",
             r"витребув\w*|истребова\w*|\bsubpoena\w*|(?:подати|предоставить|представить)\W[^.!?]{0,40}(?:відомост|докази|сведени|доказательств)",
-            r"\b(?:his|her|their) (?:test )?(?:scores|grades|results|attendance|progress|records|data"
-            r"|information|details|notes|account|e-?mail)\b",
+            r"\b(?:his|her|their) (?:test |login )?(?:scores|grades|results|attendance|progress|records"
+            r"|data|information|details|notes|account|e-?mail|times|ip|logs|activity)\b",
+            r"(?<!\w)(?:про|о|об) (?:нього|неї|них|него|ней)\W[^.!?\n]{0,20}(?:собрал|зібрал|храните"
+            r"|зберігаєте|у вас є|у вас есть)|(?:собрал|зібрал|храните|зберігаєте)\w*\W[^.!?\n]{0,20}"
+            r"(?<!\w)(?:про|о|об) (?:нього|неї|них|него|ней)",
             r"(?:скиньте|скинуть|надішліть|пришлите|дайте)\s[^.!?\n]{0,60}(?:відвідуван|посещаем|результат|оцін|оценк"
             r"|прогрес)\w*",
             rf"\b(?:what|which) (?:personal )?(?:data|information)\b{_s(60)}\b(?:hold|have|store"
@@ -779,7 +806,7 @@ THIRD_PARTY_REQUEST: Final = re.compile(
             r"\bright to know\b|\b(?:article|art\.?)\s*15\b",
             rf"(?:надати|надайте|повідомити|повідомте|видати|надіслати|надішліть|отримати|предостав\w+"
             rf"|сообщ\w+|выдать|прислать|пришлите|получить|направить){_ANY}"
-            r"(?:інформац\w*|відомост\w*|дан\w+|документ\w*|запис\w*|перелік\w*|копі\w+|информаци\w*"
+            r"(?:інформац\w*|відомост\w*|дан\w+|документ\w*|запис\w*|перелік\w*|копі\w+|информаци\w*|інф\w*|инф\w*"
             r"|сведени\w*|результат\w*)",
             rf"(?:як\w+|чи|как\w+)\s+(?:саме\s+)?(?:персональн\w+\s+)?(?:дан\w+|інформац\w+)\s{_s(50)}"
             r"(?:зберіга|обробля|має|маєте|хран)",
@@ -790,7 +817,7 @@ THIRD_PARTY_REQUEST: Final = re.compile(
 #: Words just before an action that cancel it ("please don't delete", "не видаляйте").
 NEGATION_BEFORE: Final = re.compile(
     r"(?:\b(?:don'?t|do not|never|no need to|not want to|not wish to|without"
-    r"|(?:if|whether) i (?:want|wish|should))"
+    r"|(?:if|whether) i (?:want|wish|should|need)(?: to)?)"
     r"|(?:^|\s)(?:не|ні|не треба|не потрібно|не нужно|не надо))\s+$"
 )
 

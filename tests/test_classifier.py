@@ -44,6 +44,11 @@ POSITIVES = [
     (
         "en",
         "I unsubscribed twice and you still send me newsletters. This is a complaint.",
+        ["complaint"],  # no new "stop": a complaint only (tests/data/README.md)
+    ),
+    (
+        "en",
+        "I unsubscribed twice and you still send me newsletters. Stop it, this is a complaint.",
         ["complaint", "objection"],
     ),
     (
