@@ -109,12 +109,24 @@ _DELETE_IT: Final = re.compile(
 #: Confidentiality footers ("if you received this in error, notify the sender and delete
 #: it"): their verbs must not read as the writer's requests.
 _DISCLAIMER: Final = re.compile(
-    r"[^.!?\n]*(?:intended recipient|received (?:this|it) in error|notify the sender"
+    r"intended recipient|received (?:this|it) in error|notify the sender"
     r"|несанкціонован|отримали (?:цей лист|це повідомлення|його) помилково|повідомте відправника"
     r"|получили (?:это письмо|это сообщение|его) по ошибке|сообщите отправителю"
-    r"|unauthori[sz]ed (?:use|disclosure|copying))[^.!?\n]*[.!?]?",
+    r"|unauthori[sz]ed (?:use|disclosure|copying)",
     re.IGNORECASE,
 )
+
+
+def _without_disclaimers(text: str) -> str:
+    """The text with every sentence of a confidentiality footer blanked out."""
+    for match in reversed(list(_DISCLAIMER.finditer(text))):
+        start = max(text.rfind(c, 0, match.start()) for c in ".!?\n") + 1
+        ends = [e for e in (text.find(c, match.end()) for c in ".!?\n") if e >= 0]
+        end = min(ends) + 1 if ends else len(text)
+        text = text[:start] + " " + text[end:]
+    return text
+
+
 _DONT_USE: Final = re.compile(
     r"\b(?:don't|do not|stop) (?:use|using) (?:it|this|that|the (?:old|wrong) \w+)\b"
     r"|(?:не використовуйте|не використовувати|не используйте|не использовать)\b"
@@ -264,7 +276,7 @@ def classify(
     reason = automation.from_headers(headers) if headers else None
     reason = reason or automation.from_text(subject or "", new.text or text[:4000])
     use_subject = subject and not _REPLY_SUBJECT.match(subject)
-    body = _DISCLAIMER.sub(" ", new.text)
+    body = _without_disclaimers(new.text)
     analysed = f"{subject}\n{body}" if use_subject else body
     found = {} if reason else _find_kinds(analysed)
     _ccpa_revocation(analysed, found)
