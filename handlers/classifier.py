@@ -47,7 +47,9 @@ _REPLY_SUBJECT: Final = re.compile(
 )
 _QUOTE_LINE: Final = re.compile(r"^[ \t]*>.*$\n?", re.MULTILINE)
 _SENTENCE: Final = re.compile(r"[^.!?\n]+")
-_SALE_WORDS: Final = re.compile(r"\b(?:sell|sale|selling|share|sharing)\b", re.IGNORECASE)
+_SALE_WORDS: Final = re.compile(
+    r"\b(?:sell|sale|selling|share|sharing)\b|продаж|продава|обмін|обмен|передава|партнер"
+)
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,8 @@ _ASKS_WHAT_IS_HELD: Final = re.compile(
 #: "Delete it" counts as erasure only when the message is about the writer's own data.
 _DELETE_IT: Final = re.compile(
     r"\b(?:delete|erase|remove|wipe) (?:it|them)\b"
-    r"|(?:видал|знищ|стер|удал|уничтож)\w* (?:його|їх|его|их)\b"
+    r"|(?:видал|знищ|стер|удал|уничтож|прибер|прибра)\w* (?:його|їх|его|их)\b"
+    r"|(?:його|її|їх|его|ее|их) (?:прибрати|видалити|прибрать|удалить|знищити|стерти)\b"
 )
 #: Confidentiality footers ("if you received this in error, notify the sender and delete
 #: it"): their verbs must not read as the writer's requests.
@@ -139,6 +142,10 @@ _KEEP_MY_DATA: Final = re.compile(
     r"|не видаляйте (?:нічого|поки|мої|їх)|не удаляйте (?:ничего|пока|мои|их)"
     r"|нічого не видаляючи|ничего не удаляя|(?:прошу |просимо |просим )?не (?:видаляти|удалять)\b"
     r"|не (?:знищувати|уничтожать|стирати|стирать)\b|нічо не удаляйте"
+    r"|не (?:видаляйте|удаляйте|видаляли|удаляли|знищуйте|стирайте)\b"
+    r"|не хочу,? (?:щоб|шоб|чтобы|чтоб) (?:ви |вы )?(?:видаля|удаля)"
+    r"|\bnot (?:ready|going|planning) to (?:delete|close)\b|\bnot (?:to )?delete it\b"
+    r"|\b(?:don't|do not) (?:delete|erase|close) (?:it|them|my account)\b(?: either)?"
     r"|(?:прошу|просимо) цього не робити"
 )
 _MARKETING: Final = re.compile(
@@ -153,12 +160,12 @@ _BARE_STOP: Final = re.compile(
 _MARKETING_CONTEXT: Final = re.compile(
     r"розсил|рассыл|реклам|\bсмс\b|\bsms\b|newsletter|promo|marketing|\be-?mails\b|\breklam"
     r"|\brozsyl|\brassyl|\bакці|\bакци|unsubscrib|відпис|отпис|vidpys|otpis|\bлист(?:и|ів)\b|письм"
-    r"|\bemailing\b"
+    r"|\bemailing\b|пропозиц|предложени|дзвін|дзвон|звонк|\bcalls\b"
 )
 _OWN_DATA: Final = re.compile(
     r"\b(?:my|her|his|their) (?:phone )?(?:number|data|details|info|information"
     r"|e-?mail(?: address)?|contact details)\b|\bpersonal information\b"
-    r"|мій номер|мої дані|мою пошту|мой номер|мои данные|мою почту"
+    r"|мій номер|мої дані|мою пошту|мой номер|мои данные|мою почту|\bmy photos?\b|мо\w+ фото"
 )
 
 
@@ -203,7 +210,7 @@ def _ccpa_revocation(text: str, found: dict[Kind, str]) -> None:
     phrase = found.get("withdraw_consent")
     if phrase is None or "consent" in phrase.lower():
         return
-    if CCPA_CONTEXT.search(text.lower()) and _SALE_WORDS.search(_sentence_of(text, phrase)):
+    if CCPA_CONTEXT.search(text.lower()) and _SALE_WORDS.search(_sentence_of(text, phrase).lower()):
         found.setdefault("opt_out_sale", phrase)
         del found["withdraw_consent"]
 
@@ -246,6 +253,8 @@ def _third_party(text: str, found: dict[Kind, str]) -> str | None:
         return None  # "my wife's shop … what do you hold about me" asks about the writer
     request = THIRD_PARTY_REQUEST.search(lowered)
     if "access" in found:
+        if OWN_REQUEST.search(found["access"].lower()):
+            return None  # "which of my data do the teachers get": about the writer
         found["third_party_access"] = found.pop("access")
     elif request is not None:
         found["third_party_access"] = " ".join(text[request.start() : request.end()].split())

@@ -224,7 +224,8 @@ FAMILIES: Final[tuple[Family, ...]] = (
             rf"(?:як\w+|що за|чи|как\w+|что за)\s+(?:саме\s+|именно\s+)?(?:мо\w+\s+)?(?:категорі\w+\s+)?"
             rf"(?:мо\w+\s+)?(?:персональн\w+\s+)?(?:дан\w+|інформац\w+|информаци\w+){_s(50)}"
             r"(?:зберіга|обробля|має|маєте|володі|збира|трима|використову|хран|обрабатыва|есть у вас"
-            r"|у вас є|є у вас|у вас есть|собира|имеет|использу|зібрал|собрал|зібран|собран)",
+            r"|у вас є|є у вас|у вас есть|собира|имеет|использу|зібрал|собрал|зібран|собран|отриму|получа"
+            r"|бачать|видят)",
             rf"{_CY_GIVE}\s{_s(40)}(?:мо\w+ (?:персональн\w+ )?(?:дан\w+|информаци\w+)"
             r"|персональн\w+ дан\w+ (?:щодо|про|обо) мене|(?:дан\w+|інформац\w+|информаци\w+)"
             r" (?:щодо|про|обо) мене|копі\w+\s(?:\S+\s)?дан\w+|копи\w+\s(?:\S+\s)?данн\w+"
@@ -274,9 +275,13 @@ FAMILIES: Final[tuple[Family, ...]] = (
             rf"(?:як\w+|какие)\s+(?:дан\w+|данн\w+)\s+(?:на|про|о) (?:мене|меня|неї|нього|нее|него)\W{_s(20)}(?:зібран|собран|є|есть|храните|зберігаєте)",
             r"скільки (?:часу )?(?:ви )?зберіга\w*|сколько (?:времени )?(?:вы )?храни\w*",
             r"\b(?:categories|specific pieces) of (?:my )?personal (?:information|data)\b",
-            r"\bwhat (?:actually |exactly )?happens (?:with|to) (?:all that|it|my (?:data|info|information|details))\b",
+            rf"\b(?:tell me|know|wondering|wonder|explain)\b{_s(30)}\bwhat (?:actually |exactly )?happens (?:with|to) (?:all that|it|my (?:data|info|information|details))\b",
+            r"\bdo (?:you|u) (?:still )?(?:have|hold|keep|store) (?:any of )?my (?:data|information|info|details)\b|\bhow long (?:are|will|do) you (?:going to )?(?:keep|retain|store)\b",
+            rf"\bwho\b{_s(25)}\b(?:has|can|gets?|have)\b{_s(10)}\b(?:access|see)\b{_s(20)}\bmy\b|\bhow (?:did )?(?:he|she|they|you) (?:got|get) (?:it|my)\b",
+            rf"\bwhat\b{_s(15)}\b(?:details|data|information|info) of mine\b",
+            r"кому (?:ще )?\W{0,3}[^.!?\n]{0,30}(?:потрапил|попал|дістал|достал)\w*",
         ],
-        stems="скільки|сколько|categories|specific pieces|what|which|what|to whom|copy of what|скиньте|надішліть|покажіть|скажіть|хочу знати|дайте|пришлите|покажите|скажите|хочу знать|як|какие|copy of|everything|tell me where|got|как|які|яку|какие|кому|kopi|що|шо|что|все|всё|усе|кому|who gave|хто|кто|навіщо|нащо|нафіга|нафига|зачем|для чого|для чего|why do|do you|do u|yaki|kakie|khto|kto|звідки|откуда|кому|робите|делаете|what|basis|підстав|основании|хто|кто|who|how did|otkuda|zvidky|know|have on me|про мене|обо мне|data|information|info|access|dsar|right to know|request to know|15|дан|інформац"
+        stems="do you|do u|how long|who|how did|how he|how she|how they|of mine|кому|скільки|сколько|categories|specific pieces|what|which|what|to whom|copy of what|скиньте|надішліть|покажіть|скажіть|хочу знати|дайте|пришлите|покажите|скажите|хочу знать|як|какие|copy of|everything|tell me where|got|как|які|яку|какие|кому|kopi|що|шо|что|все|всё|усе|кому|who gave|хто|кто|навіщо|нащо|нафіга|нафига|зачем|для чого|для чего|why do|do you|do u|yaki|kakie|khto|kto|звідки|откуда|кому|робите|делаете|what|basis|підстав|основании|хто|кто|who|how did|otkuda|zvidky|know|have on me|про мене|обо мне|data|information|info|access|dsar|right to know|request to know|15|дан|інформац"
         "|доступ|информац|копі|копи|where|who|how long|звідки|откуда|кому|як довго|как долго"
         "|категорі|dani|danykh|dannye|dannykh|dannyh",
     ),
@@ -333,12 +338,19 @@ FAMILIES: Final[tuple[Family, ...]] = (
             rf"(?:відеозапис|видеозапис|фото|дані|данные|інформац|информац)\w*\W{_s(40)}(?:знищ|видал|удал|уничтож|стер)\w*(?!\w*\s+не\s+(?:хочу|треба|потрібно|нужно|надо|буду))",
             rf"\b(?:delete|erase|remove|wipe)\b{_s(20)}\b(?:his|her|their) (?:\w+ )?(?:recordings?|photos?|videos?|data|account|profile|information|details)\b",
             r"\b(?:delete|erase|remove) (?:that|this|such|all that|the) (?:personal )?(?:information|data)\b",
+            r"\bdelet\b|\bdelete (?:my )?(?:acount|accout|acct)\b",
+            rf"{_CY_ERASE}\w*\W{_s(20)}(?:мене|меня) (?:з|із|из) (?:усіх |всіх |всех )?(?:ваш\w+ )?(?:баз\w*|систем\w*)",
         ],
-        stems="delete|erase|remove|his|her|their|відео|видео|зображенн|изображени|відеозапис|видеозапис|фото|дані|данные|інформац|информац|remove me|mine|мій|мою|мої|мой|мои|моє|мое|номер|телефон|пошт|почт|дан|акаунт|аккаунт|вже|уже|нарешті|наконец|зітр|зотр|acc|все|усе|всю|мене|меня|залишал|зберігал|лишал|оставал|хранил|deletion|nuke|scrap|trash|ditch|should be|must be|видалитис|видалити себе|удалиться|удалить себя|want you to|unregister|deregister|delet|eras|remov|wipe|destroy|purge|get rid|forget|forgot|17|account|recording"
+        stems="delet|мене|меня|delete|erase|remove|his|her|their|відео|видео|зображенн|изображени|відеозапис|видеозапис|фото|дані|данные|інформац|информац|remove me|mine|мій|мою|мої|мой|мои|моє|мое|номер|телефон|пошт|почт|дан|акаунт|аккаунт|вже|уже|нарешті|наконец|зітр|зотр|acc|все|усе|всю|мене|меня|залишал|зберігал|лишал|оставал|хранил|deletion|nuke|scrap|trash|ditch|should be|must be|видалитис|видалити себе|удалиться|удалить себя|want you to|unregister|deregister|delet|eras|remov|wipe|destroy|purge|get rid|forget|forgot|17|account|recording"
         "|photo|video|picture|screenshot|gone|be deleted|be removed|be erased|everything|vydal|vidal"
         "|udal|видал|вилуч|знищ|стер|прибер|прибрат|забут|удал"
         "|уничтож|сотр|стир|забвен",
         vetoes=(
+            # "прибрати з мого профілю курс": removing something from the profile.
+            _veto(
+                r".",
+                r"(?:прибрат|прибер|видал|удал|убра)\w*\s+(?:з|із|из)\s+(?:мо\w+)\s+(?:профіл|профил|акаунт|аккаунт|кабінет|кабинет)",
+            ),
             # A notice or a how-to, not a request: "your account will be deleted", "how can we
             # remove one shopper's details ourselves".
             _veto(
@@ -404,8 +416,9 @@ FAMILIES: Final[tuple[Family, ...]] = (
             r"(?:рік народження|рок народження|год рождения|дата рождения)[^!?]{0,150}(?:поправ|виправ|исправ|ісправ|змін|измен)\w*",
             rf"(?:виправ|ісправ|исправ|поправ)\w*\W{_s(20)}(?:в базі|у базі|в базе|в системі|в системе|в профілі|в профиле|в профілі)",
             rf"(?:неправильн|невірн|неверн|ошибочн)\w*\W{_s(25)}(?:отчеств|по батькові)\w*",
+            r"(?:фамили\w*|прізвищ\w*|фамілі\w*)[^!?]{0,150}(?:помен|поміня|переписа|переправ)\w*",
         ],
-        stems="неправильн|невірн|неверн|ошибочн|рік народження|рок народження|год рождения|дата рождения|виправ|ісправ|исправ|поправ|недостовірн|неточн|недостоверн|дійсност|действительност|moved|relocated|дат|прізвищ|фамили|ім'я|имя|адрес|has|have|show|list|say|had|birth|name|surname|address|mail|phone|дат|прізвищ|фамілі|фамили|ім'я|имя|адрес|а мо|але мо|а правильн|але правильн|стар|застаріл|неактуальн|устаревш|update|rectif|16|correct|fix|update|amend|change|wrong|incorrect|inaccurate|misspel"
+        stems="фамили|прізвищ|фамілі|неправильн|невірн|неверн|ошибочн|рік народження|рок народження|год рождения|дата рождения|виправ|ісправ|исправ|поправ|недостовірн|неточн|недостоверн|дійсност|действительност|moved|relocated|дат|прізвищ|фамили|ім'я|имя|адрес|has|have|show|list|say|had|birth|name|surname|address|mail|phone|дат|прізвищ|фамілі|фамили|ім'я|имя|адрес|а мо|але мо|а правильн|але правильн|стар|застаріл|неактуальн|устаревш|update|rectif|16|correct|fix|update|amend|change|wrong|incorrect|inaccurate|misspel"
         "|outdated|out of date|spelled|spelt|written|typed|entered|listed|виправ|змін|онов"
         "|скориг|уточн|внес|неправильн|невірн|помилк|застаріл|некоректн|исправ|измен|обнов"
         "|скоррект|неверн|ошиб|устаревш",
@@ -441,8 +454,10 @@ FAMILIES: Final[tuple[Family, ...]] = (
             rf"\b(?:don\'t|do not|dont) (?:use|process)\w*\b{_s(90)}\b(?:until|till|til|pending)\b",
             r"\b(?:other than|except|apart from) (?:just )?(?:storing|keeping)\b",
             rf"не (?:юзайте|використовуйте|используйте|чіпайте|трогайте)\W{_s(30)}(?:мо\w+ )?(?:дан|данн|інф|инф)\w*",
+            rf"\b(?:don\'t|do not) use\b{_s(40)}\b(?:for anything (?:other than|else|except)|except for)\b",
+            r"\bkept only for\b|\bonly (?:keep|store|stored|kept) (?:it|them|for)\b|\bnot used for anything else\b",
         ],
-        stems="use|process|other than|except|apart from|юзайте|використовуйте|используйте|чіпайте|трогайте|pause|touch|freeze|until|stop|cease|поки|доки|пока|заблок|блокуван|блокир|until|while|pending|till|hold|не чіпа|не використову|не обробля|не передава|не использ|не обрабатыва|приостанов|заморо|призупин|contest|тимчасово|временно|temporarily|for now|until|restrict|18|limit|suspend|freeze|frozen|block|keep|retain|store|обмеж|призупин"
+        stems="use|kept only|only keep|only store|only stored|only kept|not used|use|process|other than|except|apart from|юзайте|використовуйте|используйте|чіпайте|трогайте|pause|touch|freeze|until|stop|cease|поки|доки|пока|заблок|блокуван|блокир|until|while|pending|till|hold|не чіпа|не використову|не обробля|не передава|не использ|не обрабатыва|приостанов|заморо|призупин|contest|тимчасово|временно|temporarily|for now|until|restrict|18|limit|suspend|freeze|frozen|block|keep|retain|store|обмеж|призупин"
         "|заблок|блокуван|зупин|огранич|приостанов|блокир",
     ),
     # ── portability ─────────────────────────────────────────────────────────────────────
@@ -457,7 +472,7 @@ FAMILIES: Final[tuple[Family, ...]] = (
             r"\b(?:my|all my) (?:data|information|history|results|progress)\b[^.!\n]{0,50}"
             r"\b(?:csv|json|xml|zip|excel|spreadsheet)\b",
             rf"\b(?:csv|json|xml|zip|excel|spreadsheet)\b{_s(40)}\b(?:my|all my) (?:data|information)\b",
-            rf"\b(?:transfer|transmit|send|move|port)\w*\b{_s(60)}\b(?:another|other|new|different)"
+            rf"\b(?:transfer|transmit|send|move|port)\w*\b{_s(30)}\bmy\b{_s(40)}\b(?:another|other|new|different)"
             r" (?:controller|provider|service|company|platform|school)\b",
             # Ukrainian and Russian
             r"машинозчитуван\w*|машиночитаем\w*|структурован\w+ формат\w*|структурированн\w+ формат\w*"
@@ -487,8 +502,10 @@ FAMILIES: Final[tuple[Family, ...]] = (
             rf"\b(?:as|in) a file\b{_s(40)}\b(?:upload|import|new|another|other)\b|\bupload to\b{_s(20)}\b(?:the new|another|a new)\b",
             r"\bportable (?:file|format|copy)\b|машиночит\w*",
             r"\bimport (?:it |them )?elsewhere\b",
+            r"мо\w+\W[^.!?]{0,80}(?:файлом|ексел\w*|эксел\w*|excel|csv|json)",
+            rf"\bout of the app\b{_s(40)}\b(?:json|csv|excel|file)\b",
         ],
-        stems="csv|json|xml|import|portable|машиночит|мо|export|експорт|экспорт|дан|json|csv|xml|excel|stuff|everything|їм|им|file|upload|data|information|info|load|import|move|transfer|take|my|pass|файл|формат|dani|dannye|danykh|dannykh|download|завантаж|скача|portab|port|20|machine|structured|commonly used|export|csv|json|xml|zip|excel"
+        stems="мо|out of the app|csv|json|xml|import|portable|машиночит|мо|export|експорт|экспорт|дан|json|csv|xml|excel|stuff|everything|їм|им|file|upload|data|information|info|load|import|move|transfer|take|my|pass|файл|формат|dani|dannye|danykh|dannykh|download|завантаж|скача|portab|port|20|machine|structured|commonly used|export|csv|json|xml|zip|excel"
         "|spreadsheet|transfer|transmit|send|move|машинозчит|машиночит|структурован"
         "|структурирован|перенес|переносим|формат|вигляд|виде|файл|перед|експорт|вивантаж"
         "|экспорт|выгруз",
@@ -516,7 +533,8 @@ FAMILIES: Final[tuple[Family, ...]] = (
             rf"\bremove me from\b{_s(20)}\b(?:mailing|marketing|e-?mail|sms|newsletter|contact"
             r"|distribution|promotional)\w*(?: lists?)?\b",
             rf"\b(?:take|remove) (?:me|my (?:e-?mail|number|address)) (?:off|from)\b{_s(30)}"
-            r"\b(?:lists?|mailing|marketing|newsletter)\b",
+            r"\b(?:(?:mailing|marketing|e-?mail|newsletter|contact|sms|promo\w*|distribution) lists?|(?:this|your|all your) lists?"
+            r"|mailing|marketing|newsletter)\b",
             # Ukrainian and Russian
             rf"(?:запереч|возража)\w*\W{_s(60)}(?:обробк|маркетинг|розсил|профілюв|використан|обработк"
             r"|рассыл|профилир|использован)\w*",
@@ -552,8 +570,10 @@ FAMILIES: Final[tuple[Family, ...]] = (
             r"я проти (?:цього|обробки|такої обробки)|я против (?:этого|обработки)",
             r"\b(?:prypyn|perestan|prekrat)\w*\b[^!?]{0,80}\b(?:reklam|rozsyl|rassyl|spam)\w*|\b(?:reklam|rozsyl|rassyl)\w*\b[^!?]{0,80}\b(?:prypyn|perestan|prekrat)\w*",
             r"\b(?:zaperech|vozrazh)\w*",
+            r"\bstop (?:the |your |all |these )?(?:e-?mails|texts|sms|calls|messages|spam|newsletters?)\b",
+            r"(?:personali[sz]|analy[sz]|profil|track|recommend)\w*[\s\S]{0,200}\b(?:switch|turn) (?:that|it|this|them) off\b",
         ],
-        stems="prypyn|perestan|prekrat|reklam|rozsyl|rassyl|zaperech|vozrazh|хватить|хватит|не обробляйте|не обрабатывайте|я проти|я против|звонить|писать|присылать|слать|дзвонити|писати|надсилати|надо|нужно|треба|потрібно|make|notif|prekrat|perestan|prypyn|prypin|zupyn|stop|розсил|рассил|рассыл|реклам|stop|target|track|profile|хватит|годі|досить|прекратите|перестаньте|припиніть|perestan|want to|opt me|відмовля|отказыва|object|21|unsubscrib|opt|stop|cease|quit|no more|don't|do not|never|remov|take"
+        stems="stop|personali|analy|profil|track|recommend|prypyn|perestan|prekrat|reklam|rozsyl|rassyl|zaperech|vozrazh|хватить|хватит|не обробляйте|не обрабатывайте|я проти|я против|звонить|писать|присылать|слать|дзвонити|писати|надсилати|надо|нужно|треба|потрібно|make|notif|prekrat|perestan|prypyn|prypin|zupyn|stop|розсил|рассил|рассыл|реклам|stop|target|track|profile|хватит|годі|досить|прекратите|перестаньте|припиніть|perestan|want to|opt me|відмовля|отказыва|object|21|unsubscrib|opt|stop|cease|quit|no more|don't|do not|never|remov|take"
         "|profil|запереч|возраж|відпис|відпиш|отпис|отпиш|припин|зупин|перестан|прекрат|не "
         "|більше не|больше не|vidpys|vidpysh|vidpish|otpis|otpish|ne ",
         vetoes=(
@@ -626,8 +646,11 @@ FAMILIES: Final[tuple[Family, ...]] = (
             r"поведінков\w+ реклам|поведенческ\w+ реклам",
             r"\b(?:sell|sale|selling|shar\w+)\b[^.!\n]{0,60}\bopt(?:ing)?(?: me| her| him| them| us)?[- ]?out\b",
             rf"(?:відмов|отказ)\w*\W{_s(80)}(?:продава|продав)\w*",
+            r"\b(?:don\'t|do not) want (?:my|any of my) (?:info|information|data|details) (?:to be )?(?:sold|shared)\b",
+            r"\b(?:none of (?:it|my|her|his)|nothing|never)\b[^.!?\n]{0,30}\b(?:sold|shared)\b|\bnot (?:be )?sold\b",
+            r"\b(?:sell|sale|selling|shar\w+)\b[^.!\n]{0,60}\bcount me out\b",
         ],
-        stems="відмов|отказ|sell|sale|shar|поведінков|поведенческ|відмов|отказ|opt|sell|sale|sold|shar|advertis|global privacy|продава|продаж|реклам",
+        stems="want|none of|nothing|not|never|count me out|відмов|отказ|sell|sale|shar|поведінков|поведенческ|відмов|отказ|opt|sell|sale|sold|shar|advertis|global privacy|продава|продаж|реклам",
         negatable=False,
     ),
     # ── complaint about the handling of personal data or a privacy request ──────────────
@@ -692,8 +715,11 @@ FAMILIES: Final[tuple[Family, ...]] = (
             r"(?:все|досі|знову|опять|снова|продолжаете|і далі) (?:шлете|шлют|присылаете|надсилаєте|приходят|приходять|пишете|звоните|дзвоните)",
             rf"\b(?:dosi|vse shche|znovu|opiat|opyat)\b{_s(30)}\b(?:shlete|nadsylaiete|prysylaiete|prisylaete)\b|\b(?:skarzhyt|pozhaluius|skarg)\w*",
             rf"минул\w* (?:вже |уже )?(?:понад |більше )?(?:\w+ )?(?:тижн|тиждень|місяц|днів|дні|недел|месяц|дней)\w*|від вас\W{_s(5)}тиша|\bтишина\b",
+            r"\basked (?:you\b)?[^.!?\n]{0,40}\bto (?:remove|delete|stop|unsubscribe|erase)\b[^.!?]{0,80}\b(?:still|again|yet)\b",
+            r"(?:просила|писала|казала|просив|писав|казав)\W[\s\S]{0,100}(?:знову|опять|сьогодні знову|снова)\b",
+            r"(?:скинув|скинула|переслав|переслал|опублікував|выложил|виклав)\w*\W[^.!?]{0,80}(?:телефон|пошт|почт|email|адрес|паспорт|дані|данные)",
         ],
-        stems="напишу|подам|подаю|пишу|напишемо|напишем|reported|все|досі|знову|опять|снова|продолжаете|і далі|dosi|vse shche|znovu|opiat|opyat|skarzhyt|pozhaluius|skarg|минул|тиша|тишина|вважайте|считайте|розглядати|рассматривать|офіційн|официальн|утечк|утєчк|відписал|отписал|отпис|відпис|ignored|notice|more than|ніхто|никто|назад|treated as|misuse|filed|lodged|submitted|made|complaint|slil|слил|leak|казала|казав|просила|просив|говорила|говорил|просил|писала|писав|asked|told|nobody|no one|noone|time asking|ignored|nothing|reminder|take it|take this|haven't|відписал|отписал|отпис|відпис|жалув|жалов|violat|infring|breach|поруш|нарушен|нарушил|нарушает|complain|report|breach|leak|incident|still|keep|continue|unsubscribed|opted out"
+        stems="asked|просила|писала|казала|просив|писав|казав|скинув|скинула|переслав|переслал|опублікував|выложил|виклав|напишу|подам|подаю|пишу|напишемо|напишем|reported|все|досі|знову|опять|снова|продолжаете|і далі|dosi|vse shche|znovu|opiat|opyat|skarzhyt|pozhaluius|skarg|минул|тиша|тишина|вважайте|считайте|розглядати|рассматривать|офіційн|официальн|утечк|утєчк|відписал|отписал|отпис|відпис|ignored|notice|more than|ніхто|никто|назад|treated as|misuse|filed|lodged|submitted|made|complaint|slil|слил|leak|казала|казав|просила|просив|говорила|говорил|просил|писала|писав|asked|told|nobody|no one|noone|time asking|ignored|nothing|reminder|take it|take this|haven't|відписал|отписал|отпис|відпис|жалув|жалов|violat|infring|breach|поруш|нарушен|нарушил|нарушает|complain|report|breach|leak|incident|still|keep|continue|unsubscribed|opted out"
         "|asked|deleted my|told you|response|answer|reply|month|скарг|скарж|жалоб|жалова|звернус"
         "|звернут|звернул|звернув|пожалу|обращусь|обратит|витік|злив|злили|утечк|досі|все ще"
         "|і далі|надалі|продовжую|все одно|до сих пор|все еще|все еще|продолжаю|все равно"
@@ -778,7 +804,7 @@ THIRD_PARTY_STEMS: Final = tuple(
     |доньку|доньки|доньці""".split("|")
 )
 
-_ANY = r"[\s\S]{0,120}"  # third-party letters list what they want on the next lines
+_ANY = r"[\s\S]{0,200}"  # third-party letters list what they want on the next lines
 
 #: Asking for information about somebody: third-party access once a role is present.
 THIRD_PARTY_REQUEST: Final = re.compile(
@@ -807,6 +833,7 @@ THIRD_PARTY_REQUEST: Final = re.compile(
             rf"(?:надати|надайте|повідомити|повідомте|видати|надіслати|надішліть|отримати|предостав\w+"
             rf"|сообщ\w+|выдать|прислать|пришлите|получить|направить){_ANY}"
             r"(?:інформац\w*|відомост\w*|дан\w+|документ\w*|запис\w*|перелік\w*|копі\w+|информаци\w*|інф\w*|инф\w*"
+            r"|номер\w*|телефон\w*|адрес\w*"
             r"|сведени\w*|результат\w*)",
             rf"(?:як\w+|чи|как\w+)\s+(?:саме\s+)?(?:персональн\w+\s+)?(?:дан\w+|інформац\w+)\s{_s(50)}"
             r"(?:зберіга|обробля|має|маєте|хран)",
@@ -829,7 +856,9 @@ CONDITIONAL: Final = re.compile(
 )
 
 #: Mentions of California or the CCPA: "revoke permission to sell" is then an opt-out.
-CCPA_CONTEXT: Final = re.compile(r"\b(?:ccpa|cpra|california|cal\. civ|oag\.ca\.gov)\b")
+CCPA_CONTEXT: Final = re.compile(
+    r"\b(?:ccpa|cpra|california|cal\. civ|oag\.ca\.gov)\b|каліфорн|калифорн"
+)
 
 
 def _literal_finder() -> Any:
