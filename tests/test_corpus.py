@@ -87,3 +87,17 @@ def test_the_literal_shortcut_never_changes_a_result(
     monkeypatch.setattr(classifier_module, "literals_in", lambda lowered: everything)
     slow = [classify(s.text, s.subject, channel=s.channel) for s in samples]
     assert [(q.kinds, q.evidence) for q in quick] == [(s.kinds, s.evidence) for s in slow]
+
+
+def test_held_out_targets() -> None:
+    """The issue's targets on messages the rules were never tuned on (tests/data/README.md).
+
+    If this fails after a rule change, the change did not generalise: improve a general
+    rule using the development files, never the held-out messages themselves.
+    """
+    scores = BENCH.score(BENCH.load("heldout"), BENCH._ours)
+    assert scores.n >= 170
+    assert scores.language_accuracy >= BENCH.TARGETS["language_accuracy"]
+    assert scores.privacy_f1 >= BENCH.TARGETS["privacy_f1"]
+    assert scores.micro_f1 >= BENCH.TARGETS["micro_f1"]
+    assert scores.macro_f1 >= BENCH.TARGETS["macro_f1"]
