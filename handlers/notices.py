@@ -1,0 +1,345 @@
+"""The statutory letters the desk sends, rendered in the requester's language.
+
+A notice is chosen by type and regime; its text comes from the gettext catalogues, its
+dates and counts from Babel. Rendering refuses, naming every missing field, while a
+field the law requires is empty (clocks.md: the official's full name, the date sent,
+the reason, the legal basis) — an incomplete refusal must never leave the desk. The
+HTML version escapes every value, so a name or reason cannot inject markup.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Final, Literal
+
+from handlers.errors import DeskError
+from handlers.formatting import and_list, long_date, working_days
+from handlers.i18n import _, language
+from handlers.profiles import Language, Organisation, Regime
+
+NoticeType = Literal["acknowledgement", "decision", "refusal"]
+Outcome = Literal["satisfy", "not_subject"]
+
+#: Which regimes use which notice (clocks.md): the Ukrainian decision notice has no twin.
+NOTICE_REGIMES: Final[dict[NoticeType, frozenset[Regime]]] = {
+    "acknowledgement": frozenset({"ua", "gdpr", "ccpa"}),
+    "decision": frozenset({"ua"}),
+    "refusal": frozenset({"ua", "gdpr", "ccpa"}),
+}
+
+
+_DOUBLE_STOP: Final = re.compile(r"(\bр\.)\.")
+
+
+class NoticeError(DeskError):
+    """A notice that cannot be rendered, said in one line."""
+
+
+class MissingStatutoryFields(NoticeError):
+    """The law requires fields that the decision does not have yet."""
+
+    def __init__(self, notice: str, regime: str, fields: Sequence[str]) -> None:
+        self.fields = list(fields)
+        super().__init__(
+            f"the {notice} notice under {regime} cannot be sent without: {', '.join(self.fields)}"
+        )
+
+
+@dataclass(frozen=True)
+class NoticeRequest:
+    """What a letter needs to know about the request it answers."""
+
+    reference: str
+    received_on: date
+    kinds: tuple[str, ...]
+    regime: Regime
+    dates: Mapping[str, date] = field(default_factory=dict)  # clock name -> date promised
+    requester_name: str | None = None
+    third_party: bool = False
+    identity_check: bool = False
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What staff decided, with the statutory details of who and when."""
+
+    official_name: str | None = None
+    official_position: str | None = None
+    sent_on: date | None = None
+    reason: str | None = None
+    legal_basis: str | None = None
+    outcome: Outcome | None = None
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A letter ready for a channel."""
+
+    subject: str
+    text: str
+    html: str
+
+
+def _kind_phrases() -> dict[str, str]:
+    # Looked up at render time: the phrases depend on the language in force.
+    return {
+        "access": _("tell you what personal data we process about you and give you a copy"),
+        "erasure": _("delete your personal data"),
+        "rectification": _("correct your personal data"),
+        "restriction": _("restrict the processing of your personal data"),
+        "portability": _("give you your data in a machine-readable format"),
+        "objection": _("stop processing your data for the purposes you object to"),
+        "withdraw_consent": _("record that you withdraw your consent"),
+        "opt_out_sale": _("stop selling or sharing your personal information"),
+        "complaint": _("consider your complaint"),
+        "third_party_access": _("provide information about another person's personal data"),
+    }
+
+
+def _law(regime: Regime) -> str:
+    if regime == "ua":
+        return _("the Law of Ukraine “On Personal Data Protection”")
+    if regime == "gdpr":
+        return _("the General Data Protection Regulation (GDPR)")
+    return _("the California Consumer Privacy Act (CCPA)")
+
+
+def _greeting(request: NoticeRequest) -> str:
+    if request.requester_name:
+        return _("Dear {name},").format(name=request.requester_name)
+    return _("Hello,")
+
+
+def _date(request: NoticeRequest, name: str, lang: str) -> str:
+    found = request.dates.get(name)
+    if found is None:
+        raise NoticeError(f"{request.reference}: no {name} date to state in the letter")
+    return long_date(found, lang)
+
+
+def _signature(organisation: Organisation, lang: Language) -> list[str]:
+    name = organisation.name_in(lang)
+    return [_("Kind regards,") + "\n" + _("Privacy team, {organisation}").format(organisation=name)]
+
+
+def _follow_up(request: NoticeRequest, organisation: Organisation) -> str:
+    return _(
+        "To follow up, reply to this message or write to {contact}, quoting {reference}."
+    ).format(contact=organisation.contact_email, reference=request.reference)
+
+
+def _acknowledgement(
+    request: NoticeRequest, organisation: Organisation, decision: Decision, lang: Language
+) -> tuple[str, list[str]]:
+    subject = _("We have received your request {reference}").format(reference=request.reference)
+    phrases = _kind_phrases()
+    asked = and_list([phrases[k] for k in request.kinds if k in phrases], lang)
+    body = [
+        _greeting(request),
+        _(
+            "We received your request on {received} and registered it under reference {reference}."
+        ).format(received=long_date(request.received_on, lang), reference=request.reference),
+    ]
+    if asked:
+        body.append(_("We understood that you ask us to {what}.").format(what=asked))
+    if request.identity_check:
+        body.append(
+            _(
+                "Before we act on it we need to confirm that the request comes from you; "
+                "we will write to you separately about what we need and why."
+            )
+        )
+    if request.regime == "ua":
+        body.append(
+            _(
+                "Under Article 16(5) of {law} we will tell you within {ten}, by {decision}, "
+                "whether your request will be satisfied, and we will satisfy it no later "
+                "than {satisfy}."
+            ).format(
+                law=_law("ua"),
+                ten=working_days(10, lang),
+                decision=_date(request, "decision", lang),
+                satisfy=_date(request, "satisfy", lang),
+            )
+        )
+    elif request.regime == "gdpr":
+        body.append(
+            _(
+                "Under Article 12(3) of {law} we will respond without undue delay and at the "
+                "latest by {respond}. If your request is complex we may need up to two further "
+                "months; we would tell you before {respond} and explain why."
+            ).format(law=_law("gdpr"), respond=_date(request, "respond", lang))
+        )
+    else:
+        body.append(
+            _(
+                "Under section 7021 of the regulations under {law} we will respond by {respond}. "
+                "If we need more time we will tell you why before then, and we will respond no "
+                "later than {extended}."
+            ).format(
+                law=_law("ccpa"),
+                respond=_date(request, "respond", lang),
+                extended=_date(request, "extended", lang),
+            )
+        )
+        body.append(
+            _(
+                "How verification works: we match the details you gave us with the information "
+                "we hold (account holders sign in to their account), and we never charge for it."
+            )
+        )
+        if "opt_out_sale" in request.kinds:
+            body.append(
+                _(
+                    "We will stop selling or sharing your personal information by {opt_out}; "
+                    "for this we do not need to verify your identity (section 7026)."
+                ).format(opt_out=_date(request, "opt_out", lang))
+            )
+    body.append(_follow_up(request, organisation))
+    return subject, body + _signature(organisation, lang)
+
+
+def _missing(decision: Decision, names: Sequence[str]) -> list[str]:
+    return [n for n in names if not (getattr(decision, n) or "")]
+
+
+def _refusal(
+    request: NoticeRequest, organisation: Organisation, decision: Decision, lang: Language
+) -> tuple[str, list[str]]:
+    required = ["reason", "legal_basis"]
+    if request.regime == "ua":  # Art. 18(2) … the refusal names the official and the date
+        required += ["official_name", "sent_on"]
+    missing = _missing(decision, required)
+    if missing:
+        raise MissingStatutoryFields("refusal", request.regime, missing)
+    assert decision.reason is not None
+    assert decision.legal_basis is not None
+    authority = organisation.supervisory_authority(request.regime)
+    authority_name = organisation.text(authority.name, lang)
+    subject = _("Your request {reference}: our decision").format(reference=request.reference)
+    body = [
+        _greeting(request),
+        _(
+            "We have considered your request {reference} of {received} and we cannot satisfy it."
+        ).format(reference=request.reference, received=long_date(request.received_on, lang)),
+        _("Reason: {reason}").format(reason=decision.reason),
+        _("Legal basis: {basis}").format(basis=decision.legal_basis),
+    ]
+    if request.regime == "ua":
+        assert decision.official_name is not None
+        assert decision.sent_on is not None
+        body.append(
+            _(
+                "The decision was taken by {official}{position}. Date this notice is sent: {sent}."
+            ).format(
+                official=decision.official_name,
+                position=f", {decision.official_position}" if decision.official_position else "",
+                sent=long_date(decision.sent_on, lang),
+            )
+        )
+        body.append(
+            _(
+                "Under Article 18(1) of {law} you may appeal this decision in court or to the "
+                "authority that oversees the protection of personal data — {authority}."
+            ).format(law=_law("ua"), authority=authority_name)
+        )
+    elif request.regime == "gdpr":
+        body.append(
+            _(
+                "Under Article 12(4) of {law} you have the right to lodge a complaint with a "
+                "supervisory authority — for us, {authority} — and to seek a judicial remedy."
+            ).format(law=_law("gdpr"), authority=authority_name)
+        )
+    else:
+        body.append(
+            _(
+                "If you disagree, you may contact the authority that oversees privacy in "
+                "California — {authority}; you keep every other right you have under {law}."
+            ).format(authority=authority_name, law=_law("ccpa"))
+        )
+    body.append(_follow_up(request, organisation))
+    return subject, body + _signature(organisation, lang)
+
+
+def _decision(
+    request: NoticeRequest, organisation: Organisation, decision: Decision, lang: Language
+) -> tuple[str, list[str]]:
+    missing = _missing(decision, ["outcome", "legal_basis", "sent_on"])
+    if missing:
+        raise MissingStatutoryFields("decision", request.regime, missing)
+    assert decision.legal_basis is not None
+    assert decision.sent_on is not None
+    subject = _("Your request {reference}: decision").format(reference=request.reference)
+    if decision.outcome == "satisfy":
+        verdict = _(
+            "Your request {reference} of {received} will be satisfied no later than {satisfy}."
+        ).format(
+            reference=request.reference,
+            received=long_date(request.received_on, lang),
+            satisfy=_date(request, "satisfy", lang),
+        )
+    else:
+        verdict = _(
+            "The personal data you asked for in your request {reference} of {received} are not "
+            "subject to provision."
+        ).format(reference=request.reference, received=long_date(request.received_on, lang))
+    body = [
+        _greeting(request),
+        verdict,
+        _("Legal basis: {basis}").format(basis=decision.legal_basis),
+        _("This notice is given under Article 16(5) of {law}; date sent: {sent}.").format(
+            law=_law("ua"), sent=long_date(decision.sent_on, lang)
+        ),
+    ]
+    if decision.outcome != "satisfy":
+        authority = organisation.supervisory_authority("ua")
+        name = organisation.text(authority.name, lang)
+        body.append(
+            _(
+                "Under Article 18(1) of {law} you may appeal this decision in court or to the "
+                "authority that oversees the protection of personal data — {authority}."
+            ).format(law=_law("ua"), authority=name)
+        )
+    body.append(_follow_up(request, organisation))
+    return subject, body + _signature(organisation, lang)
+
+
+_BUILDERS: Final[
+    dict[
+        NoticeType,
+        Callable[[NoticeRequest, Organisation, Decision, Language], tuple[str, list[str]]],
+    ]
+] = {
+    "acknowledgement": _acknowledgement,
+    "decision": _decision,
+    "refusal": _refusal,
+}
+
+
+def _html(paragraphs: Sequence[str]) -> str:
+    blocks = ("<p>" + html.escape(p).replace("\n", "<br>") + "</p>" for p in paragraphs)
+    return "<!DOCTYPE html>\n<html><body>\n" + "\n".join(blocks) + "\n</body></html>\n"
+
+
+def render(
+    notice: NoticeType,
+    request: NoticeRequest,
+    organisation: Organisation,
+    decision: Decision | None = None,
+    *,
+    lang: Language,
+) -> Rendered:
+    """Subject, plain text and HTML of ``notice`` in ``lang`` (uk or en)."""
+    if notice not in _BUILDERS:
+        raise NoticeError(f"unknown notice {notice!r} (known: {', '.join(sorted(_BUILDERS))})")
+    if request.regime not in NOTICE_REGIMES[notice]:
+        raise NoticeError(f"the {notice} notice does not exist under {request.regime}")
+    with language(lang):
+        subject, paragraphs = _BUILDERS[notice](request, organisation, decision or Decision(), lang)
+    # "…до 8 січня 2027 р.." — a date abbreviation already ends the sentence.
+    paragraphs = [_DOUBLE_STOP.sub(r"\1", p) for p in paragraphs]
+    return Rendered(subject=subject, text="\n\n".join(paragraphs) + "\n", html=_html(paragraphs))

@@ -1,0 +1,235 @@
+"""Statutory letters: golden files for every notice × regime × language, and the guards.
+
+Set UPDATE_GOLDEN=1 to rewrite the golden files after a deliberate wording change, then
+read the diff as a requester would before committing it.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+
+import pytest
+
+from handlers.formatting import calendar_days, long_date, working_days
+from handlers.notices import (
+    Decision,
+    MissingStatutoryFields,
+    NoticeError,
+    NoticeRequest,
+    NoticeType,
+    render,
+)
+from handlers.profiles import DeskConfig, Language, Organisation, load_config
+
+from .conftest import REPO
+
+GOLDEN = REPO / "tests" / "golden" / "notices"
+
+
+@pytest.fixture(scope="module")
+def config() -> DeskConfig:
+    return load_config(REPO / "profiles" / "reference.toml", env={})
+
+
+def org_for(config: DeskConfig, regime: str) -> Organisation:
+    return config.organisation("justschool" if regime == "ua" else "justservices")
+
+
+REQUESTS = {
+    "ua": NoticeRequest(
+        reference="PD-2026-000042",
+        received_on=date(2026, 12, 25),
+        kinds=("erasure", "objection"),
+        regime="ua",
+        dates={"decision": date(2027, 1, 8), "satisfy": date(2027, 1, 22)},
+        requester_name="Олена Коваль",
+        identity_check=True,
+    ),
+    "gdpr": NoticeRequest(
+        reference="PD-2026-000043",
+        received_on=date(2026, 1, 31),
+        kinds=("access", "portability"),
+        regime="gdpr",
+        dates={"respond": date(2026, 2, 27), "extended": date(2026, 4, 28)},
+        requester_name="Marta Silva",
+    ),
+    "ccpa": NoticeRequest(
+        reference="PD-2026-000044",
+        received_on=date(2026, 3, 2),
+        kinds=("access", "opt_out_sale"),
+        regime="ccpa",
+        dates={
+            "confirm": date(2026, 3, 16),
+            "respond": date(2026, 4, 15),
+            "extended": date(2026, 5, 29),
+            "opt_out": date(2026, 3, 23),
+        },
+    ),
+}
+REFUSALS = {
+    "ua": Decision(
+        official_name="Фурманенко Ігор Русланович",
+        official_position="відповідальна особа",
+        sent_on=date(2027, 1, 6),
+        reason="запитувані відомості стосуються іншої особи",
+        legal_basis="частина перша статті 17 Закону України «Про захист персональних даних»",
+    ),
+    "gdpr": Decision(
+        reason="the request is manifestly unfounded",
+        legal_basis="GDPR Article 12(5)(b)",
+        sent_on=date(2026, 2, 20),
+    ),
+    "ccpa": Decision(
+        reason="we could not verify your identity",
+        legal_basis="Cal. Code Regs. tit. 11, §7062",
+        sent_on=date(2026, 4, 10),
+    ),
+}
+DECISIONS = {
+    "satisfy": Decision(
+        outcome="satisfy",
+        legal_basis="частина п'ята статті 16 Закону України «Про захист персональних даних»",
+        sent_on=date(2027, 1, 6),
+    ),
+    "not_subject": Decision(
+        outcome="not_subject",
+        legal_basis="частина перша статті 17 Закону України «Про захист персональних даних»",
+        sent_on=date(2027, 1, 6),
+    ),
+}
+
+CASES: list[tuple[str, NoticeType, str, Decision | None]] = [
+    *[(f"acknowledgement-{r}", "acknowledgement", r, None) for r in ("ua", "gdpr", "ccpa")],
+    *[(f"refusal-{r}", "refusal", r, REFUSALS[r]) for r in ("ua", "gdpr", "ccpa")],
+    *[(f"decision-ua-{o}", "decision", "ua", d) for o, d in DECISIONS.items()],
+]
+
+
+@pytest.mark.parametrize("lang", ["uk", "en"])
+@pytest.mark.parametrize(("name", "notice", "regime", "decision"), CASES)
+def test_golden_letters(
+    config: DeskConfig,
+    name: str,
+    notice: NoticeType,
+    regime: str,
+    decision: Decision | None,
+    lang: Language,
+) -> None:
+    letter = render(notice, REQUESTS[regime], org_for(config, regime), decision, lang=lang)
+    got = f"Subject: {letter.subject}\n\n{letter.text}"
+    path = GOLDEN / f"{name}-{lang}.txt"
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(got, encoding="utf-8")
+    assert path.exists(), f"missing golden file {path}; run with UPDATE_GOLDEN=1"
+    assert got == path.read_text(encoding="utf-8")
+    # Every letter names its reference and the article it relies on.
+    assert REQUESTS[regime].reference in letter.subject
+    assert REQUESTS[regime].reference in letter.text
+    articles = {"ua": ("16", "18"), "gdpr": ("12",), "ccpa": ("7021", "CCPA")}[regime]
+    assert any(a in letter.text for a in articles)
+
+
+@pytest.mark.parametrize("lang", ["uk", "en"])
+def test_ukrainian_refusal_carries_every_statutory_field(
+    config: DeskConfig, lang: Language
+) -> None:
+    decision = REFUSALS["ua"]
+    text = render("refusal", REQUESTS["ua"], org_for(config, "ua"), decision, lang=lang).text
+    assert decision.official_name is not None
+    assert decision.sent_on is not None
+    assert decision.reason is not None
+    assert decision.legal_basis is not None
+    for required in (decision.official_name, decision.reason, decision.legal_basis):
+        assert required in text
+    assert long_date(decision.sent_on, lang) in text
+    commissioner = {
+        "uk": "Уповноважений Верховної Ради України з прав людини",
+        "en": "Ukrainian Parliament Commissioner for Human Rights",
+    }[lang]
+    assert commissioner in text
+    assert ("суду" if lang == "uk" else "court") in text
+
+
+def test_gdpr_refusal_names_the_authority_and_the_courts(config: DeskConfig) -> None:
+    text = render(
+        "refusal", REQUESTS["gdpr"], org_for(config, "gdpr"), REFUSALS["gdpr"], lang="en"
+    ).text
+    authority = org_for(config, "gdpr").supervisory_authority("gdpr").name["en"]
+    assert authority in text
+    assert "judicial remedy" in text
+    assert "12(4)" in text
+
+
+@pytest.mark.parametrize(
+    ("regime", "decision", "missing"),
+    [
+        ("ua", Decision(reason="x", legal_basis="y"), ["official_name", "sent_on"]),
+        ("ua", Decision(), ["reason", "legal_basis", "official_name", "sent_on"]),
+        ("gdpr", Decision(reason="x"), ["legal_basis"]),
+        ("ccpa", Decision(legal_basis="y"), ["reason"]),
+    ],
+)
+def test_a_refusal_missing_a_statutory_field_is_not_rendered(
+    config: DeskConfig, regime: str, decision: Decision, missing: list[str]
+) -> None:
+    with pytest.raises(MissingStatutoryFields) as info:
+        render("refusal", REQUESTS[regime], org_for(config, regime), decision, lang="uk")
+    assert info.value.fields == missing
+    for name in missing:
+        assert name in str(info.value)
+
+
+def test_a_decision_notice_needs_its_outcome_basis_and_date(config: DeskConfig) -> None:
+    with pytest.raises(MissingStatutoryFields) as info:
+        render("decision", REQUESTS["ua"], org_for(config, "ua"), Decision(), lang="uk")
+    assert info.value.fields == ["outcome", "legal_basis", "sent_on"]
+
+
+def test_notices_exist_only_where_the_law_has_them(config: DeskConfig) -> None:
+    with pytest.raises(NoticeError, match="does not exist under gdpr"):
+        render(
+            "decision", REQUESTS["gdpr"], org_for(config, "gdpr"), DECISIONS["satisfy"], lang="en"
+        )
+
+
+def test_html_escapes_names_and_reasons(config: DeskConfig) -> None:
+    hostile = NoticeRequest(
+        reference="PD-2026-000045",
+        received_on=date(2026, 1, 31),
+        kinds=("access",),
+        regime="gdpr",
+        dates={"respond": date(2026, 2, 27)},
+        requester_name='<script>alert("x")</script>',
+    )
+    decision = Decision(reason="<img src=x onerror=alert(1)>", legal_basis="<b>Art. 12</b>")
+    letter = render("refusal", hostile, org_for(config, "gdpr"), decision, lang="en")
+    assert "<script>" not in letter.html
+    assert "<img" not in letter.html
+    assert "<b>" not in letter.html
+    assert "&lt;script&gt;" in letter.html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in letter.html
+    assert '<script>alert("x")</script>' in letter.text  # plain text stays as written
+
+
+@pytest.mark.parametrize(
+    ("n", "uk", "en"),
+    [
+        (1, "1 робочий день", "1 working day"),
+        (2, "2 робочі дні", "2 working days"),
+        (5, "5 робочих днів", "5 working days"),
+        (11, "11 робочих днів", "11 working days"),
+        (21, "21 робочий день", "21 working days"),
+    ],
+)
+def test_plural_forms(n: int, uk: str, en: str) -> None:
+    assert working_days(n, "uk") == uk
+    assert working_days(n, "en") == en
+    assert calendar_days(n, "uk").startswith(f"{n} календарн")
+
+
+def test_dates_read_as_words() -> None:
+    # CLDR puts a narrow no-break space before "р." so the year never wraps alone.
+    assert long_date(date(2027, 1, 8), "uk").replace("\u202f", " ") == "8 січня 2027 р."
+    assert long_date(date(2027, 1, 8), "en") == "January 8, 2027"
+    assert long_date(date(2026, 5, 21), "uk").replace("\u202f", " ") == "21 травня 2026 р."
