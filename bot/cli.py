@@ -385,9 +385,10 @@ def _print_detail(detail: queries.RequestDetail, today: date) -> None:
 
 
 def _register_commands() -> None:
-    from bot import cli_classify
+    from bot import cli_classify, cli_preview
 
     cli.add_command(cli_classify.classify)
+    cli.add_command(cli_preview.preview)
 
 
 _register_commands()

@@ -1,0 +1,85 @@
+"""``privacydesk preview REF NOTICE``: letters for stored requests, from a real database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.composition import Desk
+from handlers.db import Database
+from handlers.intake import RequestDraft, Requester, submit
+from handlers.profiles import load_config
+
+from .conftest import REPO
+from .test_cli import run
+
+REFERENCE = REPO / "profiles" / "reference.toml"
+
+
+async def test_preview_renders_letters_and_refuses_incomplete_ones(
+    database_url: str, tmp_path: Path
+) -> None:
+    config = load_config(REFERENCE, env={})
+    db = Database(database_url)
+    school = config.organisation("justschool")
+    desk = Desk(config=config, db=db)
+    submitted = await submit(
+        db,
+        school,
+        desk.clock_engine(school),
+        RequestDraft(
+            organisation_id=school.id,
+            channel="email",
+            external_id="<preview@x>",
+            received_at=datetime(2026, 12, 25, 9, tzinfo=UTC),
+            text="Прошу видалити мої персональні дані",
+            language="uk",
+            kinds=("erasure",),
+            requester=Requester(name="Олена Коваль", email="olena@example.test"),
+        ),
+    )
+    await db.close()
+    reference = str(submitted.request.reference)
+    env = {"PRIVACYDESK_CONFIG": str(REFERENCE), "PRIVACYDESK_DATABASE_URL": database_url}
+
+    ack = run("preview", reference, "acknowledgement", cwd=tmp_path, env=env).stdout
+    assert f"Subject: Ми отримали ваш запит {reference}" in ack
+    assert "8 січня 2027" in ack  # decision: 10 working days under martial law
+    assert "22 січня 2027" in ack  # satisfy: target before the Sunday statutory day
+    english = run("preview", reference, "acknowledgement", "--lang", "en", cwd=tmp_path, env=env)
+    assert "January 8, 2027" in english.stdout
+
+    refused = run("preview", reference, "refusal", cwd=tmp_path, env=env, code=1)
+    assert "cannot be sent without: reason, legal_basis" in refused.stderr
+    letter = run(
+        "preview",
+        reference,
+        "refusal",
+        "--reason",
+        "дані стосуються іншої особи",
+        "--legal-basis",
+        "частина перша статті 17 Закону",
+        "--sent",
+        "2027-01-06",
+        cwd=tmp_path,
+        env=env,
+    ).stdout
+    assert "Фурманенко Ігор Русланович" in letter  # the responsible person by default
+    assert "6 січня 2027" in letter
+    assert "Уповноважений Верховної Ради України з прав людини" in letter
+
+    html = run(
+        "preview",
+        reference,
+        "decision",
+        "--outcome",
+        "satisfy",
+        "--legal-basis",
+        "ч. 5 ст. 16",
+        "--html",
+        cwd=tmp_path,
+        env=env,
+    ).stdout
+    assert "<p>" in html
+    wrong = run("preview", reference, "decision", "--regime", "gdpr", cwd=tmp_path, env=env, code=1)
+    assert "does not apply" in wrong.stderr
