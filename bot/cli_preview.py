@@ -12,7 +12,10 @@ from handlers.i18n import _
 
 @click.command()
 @click.argument("reference")
-@click.argument("notice", type=click.Choice(["acknowledgement", "decision", "refusal"]))
+@click.argument(
+    "notice",
+    type=click.Choice(["acknowledgement", "info_request", "decision", "extension", "refusal"]),
+)
 @click.option(
     "--lang",
     type=click.Choice(["uk", "en"]),
@@ -42,6 +45,13 @@ from handlers.i18n import _
     default=None,
     help="Date sent (default: today).",
 )
+@click.option(
+    "--new-date",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Extension / postponement: the new date.",
+)
+@click.option("--item", "items", multiple=True, help="Information request: a missing item.")
 @click.option("--html", "as_html", is_flag=True, help="Print the HTML version.")
 @click.pass_context
 def preview(ctx: click.Context, /, reference: str, notice: str, **options: Any) -> None:
@@ -88,6 +98,8 @@ async def _render(desk: Any, reference: str, notice: str, options: dict[str, Any
         reason=options["reason"],
         legal_basis=options["legal_basis"],
         outcome=options["outcome"],
+        new_date=options["new_date"].date() if options["new_date"] else None,
+        missing_items=tuple(options["items"]),
     )
     letter = render(notice_type, facts, organisation, decision, lang=lang)
     click.echo(_("Subject: {subject}").format(subject=letter.subject))

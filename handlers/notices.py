@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Final, Literal
 
+from handlers.clocks import check_postponement
 from handlers.errors import DeskError
 from handlers.formatting import and_list, long_date, working_days
 from handlers.i18n import _, language
 from handlers.profiles import Language, Organisation, Regime
 
-NoticeType = Literal["acknowledgement", "decision", "refusal"]
+NoticeType = Literal["acknowledgement", "info_request", "decision", "extension", "refusal"]
 Outcome = Literal["satisfy", "not_subject"]
 
 #: Which regimes use which notice (clocks.md): the Ukrainian decision notice has no twin.
@@ -29,6 +30,9 @@ NOTICE_REGIMES: Final[dict[NoticeType, frozenset[Regime]]] = {
     "acknowledgement": frozenset({"ua", "gdpr", "ccpa"}),
     "decision": frozenset({"ua"}),
     "refusal": frozenset({"ua", "gdpr", "ccpa"}),
+    "info_request": frozenset({"ua", "gdpr", "ccpa"}),
+    # GDPR and CCPA extend; Ukraine only postpones a third party's request (Art. 17(2)).
+    "extension": frozenset({"ua", "gdpr", "ccpa"}),
 }
 
 
@@ -73,6 +77,8 @@ class Decision:
     reason: str | None = None
     legal_basis: str | None = None
     outcome: Outcome | None = None
+    new_date: date | None = None
+    missing_items: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -203,6 +209,144 @@ def _acknowledgement(
     return subject, body + _signature(organisation, lang)
 
 
+def _info_request(
+    request: NoticeRequest, organisation: Organisation, decision: Decision, lang: Language
+) -> tuple[str, list[str]]:
+    missing = _missing(decision, ["missing_items", "reason"])
+    if missing:
+        raise MissingStatutoryFields("info_request", request.regime, missing)
+    assert decision.reason is not None
+    subject = _("Your request {reference}: we need a few details").format(
+        reference=request.reference
+    )
+    items = "\n".join(f"• {item}" for item in decision.missing_items)
+    body = [
+        _greeting(request),
+        _("To act on your request {reference} of {received} we need the following:").format(
+            reference=request.reference, received=long_date(request.received_on, lang)
+        ),
+        items,
+        _("Why we ask: {reason}").format(reason=decision.reason),
+    ]
+    if request.regime == "ua":
+        body.append(
+            _(
+                "Article 16(4) of {law} lists what a request must contain; we ask only for what "
+                "is missing. Your request stays registered and its time limits keep running."
+            ).format(law=_law("ua"))
+        )
+    elif request.regime == "gdpr":
+        body.append(
+            _(
+                "Under Article 12(6) of {law} we may ask for what is needed to confirm your "
+                "identity, and no more; we will delete these details once they have served "
+                "that purpose."
+            ).format(law=_law("gdpr"))
+        )
+    else:
+        body.append(
+            _(
+                "We ask only for details we already hold, to match them (section 7060 of the "
+                "regulations under {law}); there is no fee."
+            ).format(law=_law("ccpa"))
+        )
+    body.append(_("Please reply to this message with these details."))
+    body.append(_follow_up(request, organisation))
+    return subject, body + _signature(organisation, lang)
+
+
+def _extension(
+    request: NoticeRequest, organisation: Organisation, decision: Decision, lang: Language
+) -> tuple[str, list[str]]:
+    if request.regime == "ua":
+        # Raises PostponementForbidden for a subject's own data (Art. 17(1)).
+        check_postponement(["ua"], third_party=request.third_party)
+        required = ["new_date", "reason", "official_name", "sent_on"]
+    else:
+        required = ["new_date", "reason"]
+    missing = _missing(decision, required)
+    if missing:
+        raise MissingStatutoryFields("extension", request.regime, missing)
+    assert decision.new_date is not None
+    assert decision.reason is not None
+    limit = request.dates.get({"ua": "postpone_max"}.get(request.regime, "extended"))
+    if limit is not None and decision.new_date > limit:
+        raise NoticeError(
+            f"{request.reference}: {decision.new_date.isoformat()} is later than the law allows "
+            f"({limit.isoformat()})"
+        )
+    new_date = long_date(decision.new_date, lang)
+    if request.regime == "ua":
+        assert decision.official_name is not None
+        assert decision.sent_on is not None
+        subject = _("Your request {reference}: postponement").format(reference=request.reference)
+        body = [
+            _greeting(request),
+            _(
+                "Under Article 17(2) of {law} the satisfaction of your request {reference} of "
+                "{received} is postponed; it will be satisfied no later than {new_date}."
+            ).format(
+                law=_law("ua"),
+                reference=request.reference,
+                received=long_date(request.received_on, lang),
+                new_date=new_date,
+            ),
+            _("Reason: {reason}").format(reason=decision.reason),
+            _(
+                "The decision was taken by {official}{position}. Date this notice is sent: {sent}."
+            ).format(
+                official=decision.official_name,
+                position=f", {decision.official_position}" if decision.official_position else "",
+                sent=long_date(decision.sent_on, lang),
+            ),
+            _(
+                "Under Article 18(1) of {law} you may appeal this decision in court or to the "
+                "authority that oversees the protection of personal data — {authority}."
+            ).format(
+                law=_law("ua"),
+                authority=organisation.text(organisation.supervisory_authority("ua").name, lang),
+            ),
+        ]
+    elif request.regime == "gdpr":
+        subject = _("Your request {reference}: we need more time").format(
+            reference=request.reference
+        )
+        body = [
+            _greeting(request),
+            _(
+                "We need more time to answer your request {reference} of {received}. Under "
+                "Article 12(3) of {law} we are extending the time limit; you will receive our "
+                "answer by {new_date}."
+            ).format(
+                reference=request.reference,
+                received=long_date(request.received_on, lang),
+                law=_law("gdpr"),
+                new_date=new_date,
+            ),
+            _("Reason: {reason}").format(reason=decision.reason),
+        ]
+    else:
+        subject = _("Your request {reference}: we need more time").format(
+            reference=request.reference
+        )
+        body = [
+            _greeting(request),
+            _(
+                "We need more time to answer your request {reference} of {received}. Under "
+                "section 7021(b) of the regulations under {law} we are extending the time "
+                "limit; you will receive our answer by {new_date}."
+            ).format(
+                reference=request.reference,
+                received=long_date(request.received_on, lang),
+                law=_law("ccpa"),
+                new_date=new_date,
+            ),
+            _("Reason: {reason}").format(reason=decision.reason),
+        ]
+    body.append(_follow_up(request, organisation))
+    return subject, body + _signature(organisation, lang)
+
+
 def _missing(decision: Decision, names: Sequence[str]) -> list[str]:
     return [n for n in names if not (getattr(decision, n) or "")]
 
@@ -317,6 +461,8 @@ _BUILDERS: Final[
     "acknowledgement": _acknowledgement,
     "decision": _decision,
     "refusal": _refusal,
+    "info_request": _info_request,
+    "extension": _extension,
 }
 
 

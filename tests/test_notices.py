@@ -11,6 +11,7 @@ from datetime import date
 
 import pytest
 
+from handlers.clocks import PostponementForbidden
 from handlers.formatting import calendar_days, long_date, working_days
 from handlers.notices import (
     Decision,
@@ -99,7 +100,49 @@ DECISIONS = {
     ),
 }
 
+INFO_REQUESTS = {
+    "ua": Decision(
+        missing_items=("прізвище, ім'я та по батькові", "місце проживання (перебування)"),
+        reason="частина четверта статті 16 Закону вимагає цих відомостей у запиті",
+    ),
+    "gdpr": Decision(
+        missing_items=("the e-mail address you registered with",),
+        reason="your request came from an address we do not have on file",
+    ),
+    "ccpa": Decision(
+        missing_items=("the ZIP code of your billing address", "the last 4 digits of your card"),
+        reason="to match you with the account the request is about",
+    ),
+}
+THIRD_PARTY_UA = NoticeRequest(
+    reference="PD-2026-000046",
+    received_on=date(2026, 12, 25),
+    kinds=("third_party_access",),
+    regime="ua",
+    dates={
+        "decision": date(2027, 1, 8),
+        "satisfy": date(2027, 1, 22),
+        "postpone_max": date(2027, 2, 8),
+    },
+    requester_name="Адвокат Гнатенко Олег Петрович",
+    third_party=True,
+)
+EXTENSIONS = {
+    "ua": Decision(
+        new_date=date(2027, 2, 5),
+        reason="відомості зберігаються в архіві підрядника, запит до нього вже надіслано",
+        official_name="Фурманенко Ігор Русланович",
+        sent_on=date(2027, 1, 6),
+    ),
+    "gdpr": Decision(new_date=date(2026, 4, 28), reason="your request covers six years of records"),
+    "ccpa": Decision(
+        new_date=date(2026, 5, 29), reason="we are collecting records from two systems"
+    ),
+}
+
 CASES: list[tuple[str, NoticeType, str, Decision | None]] = [
+    *[(f"info-request-{r}", "info_request", r, INFO_REQUESTS[r]) for r in ("ua", "gdpr", "ccpa")],
+    *[(f"extension-{r}", "extension", r, EXTENSIONS[r]) for r in ("ua", "gdpr", "ccpa")],
     *[(f"acknowledgement-{r}", "acknowledgement", r, None) for r in ("ua", "gdpr", "ccpa")],
     *[(f"refusal-{r}", "refusal", r, REFUSALS[r]) for r in ("ua", "gdpr", "ccpa")],
     *[(f"decision-ua-{o}", "decision", "ua", d) for o, d in DECISIONS.items()],
@@ -116,7 +159,8 @@ def test_golden_letters(
     decision: Decision | None,
     lang: Language,
 ) -> None:
-    letter = render(notice, REQUESTS[regime], org_for(config, regime), decision, lang=lang)
+    request = THIRD_PARTY_UA if (notice, regime) == ("extension", "ua") else REQUESTS[regime]
+    letter = render(notice, request, org_for(config, regime), decision, lang=lang)
     got = f"Subject: {letter.subject}\n\n{letter.text}"
     path = GOLDEN / f"{name}-{lang}.txt"
     if os.environ.get("UPDATE_GOLDEN"):
@@ -124,9 +168,9 @@ def test_golden_letters(
     assert path.exists(), f"missing golden file {path}; run with UPDATE_GOLDEN=1"
     assert got == path.read_text(encoding="utf-8")
     # Every letter names its reference and the article it relies on.
-    assert REQUESTS[regime].reference in letter.subject
-    assert REQUESTS[regime].reference in letter.text
-    articles = {"ua": ("16", "18"), "gdpr": ("12",), "ccpa": ("7021", "CCPA")}[regime]
+    assert request.reference in letter.subject
+    assert request.reference in letter.text
+    articles = {"ua": ("16", "17", "18"), "gdpr": ("12",), "ccpa": ("7021", "7060", "CCPA")}[regime]
     assert any(a in letter.text for a in articles)
 
 
@@ -233,3 +277,46 @@ def test_dates_read_as_words() -> None:
     assert long_date(date(2027, 1, 8), "uk").replace("\u202f", " ") == "8 січня 2027 р."
     assert long_date(date(2027, 1, 8), "en") == "January 8, 2027"
     assert long_date(date(2026, 5, 21), "uk").replace("\u202f", " ") == "21 травня 2026 р."
+
+
+def test_a_ukrainian_subject_own_request_cannot_be_postponed(config: DeskConfig) -> None:
+    with pytest.raises(PostponementForbidden, match=r"17\(1\)"):
+        render("extension", REQUESTS["ua"], org_for(config, "ua"), EXTENSIONS["ua"], lang="uk")
+
+
+@pytest.mark.parametrize("lang", ["uk", "en"])
+def test_a_postponement_carries_every_statutory_field(config: DeskConfig, lang: Language) -> None:
+    decision = EXTENSIONS["ua"]
+    text = render("extension", THIRD_PARTY_UA, org_for(config, "ua"), decision, lang=lang).text
+    assert decision.official_name is not None
+    assert decision.reason is not None
+    assert decision.official_name in text  # (1) the official's ПІБ
+    assert decision.sent_on is not None
+    assert long_date(decision.sent_on, lang) in text  # (2) the date sent
+    assert decision.reason in text  # (3) the reason
+    assert decision.new_date is not None
+    assert long_date(decision.new_date, lang) in text  # (4) the period
+    assert ("Уповноважений" if lang == "uk" else "Commissioner") in text  # how to appeal
+
+
+def test_a_postponement_past_45_days_is_refused(config: DeskConfig) -> None:
+    late = Decision(
+        new_date=date(2027, 2, 20),
+        reason="x",
+        official_name="Фурманенко Ігор Русланович",
+        sent_on=date(2027, 1, 6),
+    )
+    with pytest.raises(NoticeError, match="later than the law allows"):
+        render("extension", THIRD_PARTY_UA, org_for(config, "ua"), late, lang="uk")
+
+
+def test_an_information_request_names_every_missing_item(config: DeskConfig) -> None:
+    decision = INFO_REQUESTS["ccpa"]
+    text = render(
+        "info_request", REQUESTS["ccpa"], org_for(config, "ccpa"), decision, lang="en"
+    ).text
+    for item in decision.missing_items:
+        assert item in text
+    with pytest.raises(MissingStatutoryFields) as info:
+        render("info_request", REQUESTS["ccpa"], org_for(config, "ccpa"), Decision(), lang="en")
+    assert info.value.fields == ["missing_items", "reason"]
