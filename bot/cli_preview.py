@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any, cast
 
@@ -14,7 +15,9 @@ from handlers.i18n import _
 @click.argument("reference")
 @click.argument(
     "notice",
-    type=click.Choice(["acknowledgement", "info_request", "decision", "extension", "refusal"]),
+    type=click.Choice(
+        ["acknowledgement", "info_request", "decision", "extension", "refusal", "outcome"]
+    ),
 )
 @click.option(
     "--lang",
@@ -101,6 +104,10 @@ async def _render(desk: Any, reference: str, notice: str, options: dict[str, Any
         new_date=options["new_date"].date() if options["new_date"] else None,
         missing_items=tuple(options["items"]),
     )
+    if regime == "ua" and decision.sent_on is not None:
+        # Art. 21(3): recipients are told within 10 working days of the change.
+        notify = desk.clock_engine(organisation).notify_recipients(decision.sent_on)
+        facts = replace(facts, dates={**facts.dates, "notify_recipients": notify.target})
     letter = render(notice_type, facts, organisation, decision, lang=lang)
     click.echo(_("Subject: {subject}").format(subject=letter.subject))
     click.echo("")

@@ -22,7 +22,9 @@ from handlers.formatting import and_list, long_date, working_days
 from handlers.i18n import _, language
 from handlers.profiles import Language, Organisation, Regime
 
-NoticeType = Literal["acknowledgement", "info_request", "decision", "extension", "refusal"]
+NoticeType = Literal[
+    "acknowledgement", "info_request", "decision", "extension", "refusal", "outcome"
+]
 Outcome = Literal["satisfy", "not_subject"]
 
 #: Which regimes use which notice (clocks.md): the Ukrainian decision notice has no twin.
@@ -33,6 +35,7 @@ NOTICE_REGIMES: Final[dict[NoticeType, frozenset[Regime]]] = {
     "info_request": frozenset({"ua", "gdpr", "ccpa"}),
     # GDPR and CCPA extend; Ukraine only postpones a third party's request (Art. 17(2)).
     "extension": frozenset({"ua", "gdpr", "ccpa"}),
+    "outcome": frozenset({"ua", "gdpr", "ccpa"}),
 }
 
 
@@ -79,6 +82,14 @@ class Decision:
     outcome: Outcome | None = None
     new_date: date | None = None
     missing_items: tuple[str, ...] = ()
+    #: Access outcome: what is processed, purposes, recipients, sources, retention.
+    access_details: Mapping[str, str] = field(default_factory=dict)
+    #: Where the copy is: an attachment's file name or a link.
+    export: str | None = None
+    #: Rectification outcome: what was corrected.
+    changes: str | None = None
+    #: Complaint outcome: the answer to the complaint.
+    answer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -347,6 +358,115 @@ def _extension(
     return subject, body + _signature(organisation, lang)
 
 
+ACCESS_ITEMS: Final = ("processed", "purposes", "recipients", "sources", "retention")
+
+
+def _access_labels() -> dict[str, str]:
+    return {
+        "processed": _("What we process"),
+        "purposes": _("Why we process it"),
+        "recipients": _("Who receives it"),
+        "sources": _("Where it comes from"),
+        "retention": _("How long we keep it"),
+    }
+
+
+def _outcome_missing(request: NoticeRequest, decision: Decision) -> list[str]:
+    kinds = set(request.kinds)
+    missing = _missing(decision, ["sent_on"])
+    if {"access", "third_party_access"} & kinds:
+        # Art. 15 GDPR and the CCPA right to know want every item; 2297-VI Art. 8 the content.
+        wanted = ACCESS_ITEMS if request.regime != "ua" else ("processed",)
+        missing += [f"access_details.{k}" for k in wanted if not decision.access_details.get(k)]
+        missing += _missing(decision, ["export"])
+    if "rectification" in kinds:
+        missing += _missing(decision, ["changes"])
+    if "complaint" in kinds:
+        missing += _missing(decision, ["answer"])
+    changed = {"erasure", "rectification", "restriction"} & kinds
+    if request.regime == "ua" and changed and "notify_recipients" not in request.dates:
+        missing.append("dates.notify_recipients")
+    return missing
+
+
+def _outcome(
+    request: NoticeRequest, organisation: Organisation, decision: Decision, lang: Language
+) -> tuple[str, list[str]]:
+    missing = _outcome_missing(request, decision)
+    if missing:
+        raise MissingStatutoryFields("outcome", request.regime, missing)
+    assert decision.sent_on is not None
+    sent = long_date(decision.sent_on, lang)
+    subject = _("Your request {reference}: done").format(reference=request.reference)
+    body = [
+        _greeting(request),
+        _("We have completed your request {reference} of {received}.").format(
+            reference=request.reference, received=long_date(request.received_on, lang)
+        ),
+    ]
+    kinds = set(request.kinds)
+    if {"access", "third_party_access"} & kinds:
+        labels = _access_labels()
+        details = decision.access_details
+        body.append("\n".join(f"{labels[k]}: {details[k]}" for k in ACCESS_ITEMS if details.get(k)))
+        body.append(_("Your copy of the data: {export}").format(export=decision.export))
+        if request.regime == "ua":
+            body.append(
+                _(
+                    "Access to your own personal data is free of charge (Article 19 of {law})."
+                ).format(law=_law("ua"))
+            )
+    if "portability" in kinds and decision.export:
+        body.append(
+            _("Your data in a machine-readable format: {export}").format(export=decision.export)
+        )
+    if "erasure" in kinds:
+        body.append(_("We have deleted your personal data."))
+    if "rectification" in kinds:
+        body.append(
+            _("We have corrected your personal data: {changes}").format(changes=decision.changes)
+        )
+    if "restriction" in kinds:
+        body.append(
+            _(
+                "We have restricted the processing of your personal data: we keep it, but use "
+                "it for nothing else until you or the law allow it."
+            )
+        )
+    if request.regime == "ua" and {"erasure", "rectification", "restriction"} & kinds:
+        body.append(
+            _(
+                "Under Article 21(3) of {law} we will inform those to whom your data were "
+                "transferred within {ten}, by {notify}."
+            ).format(
+                law=_law("ua"),
+                ten=working_days(10, lang),
+                notify=_date(request, "notify_recipients", lang),
+            )
+        )
+    if "objection" in kinds:
+        body.append(
+            _(
+                "From {sent} we no longer process your data for the purposes you objected to."
+            ).format(sent=sent)
+        )
+    if "withdraw_consent" in kinds:
+        body.append(
+            _(
+                "We have recorded the withdrawal of your consent; from {sent} we no longer "
+                "rely on it."
+            ).format(sent=sent)
+        )
+    if "opt_out_sale" in kinds:
+        body.append(
+            _("From {sent} we no longer sell or share your personal information.").format(sent=sent)
+        )
+    if "complaint" in kinds:
+        body.append(_("Our answer to your complaint: {answer}").format(answer=decision.answer))
+    body.append(_follow_up(request, organisation))
+    return subject, body + _signature(organisation, lang)
+
+
 def _missing(decision: Decision, names: Sequence[str]) -> list[str]:
     return [n for n in names if not (getattr(decision, n) or "")]
 
@@ -463,6 +583,7 @@ _BUILDERS: Final[
     "refusal": _refusal,
     "info_request": _info_request,
     "extension": _extension,
+    "outcome": _outcome,
 }
 
 

@@ -140,7 +140,53 @@ EXTENSIONS = {
     ),
 }
 
+OUTCOME_REQUESTS = {
+    "ua": NoticeRequest(
+        reference="PD-2026-000047",
+        received_on=date(2026, 12, 25),
+        kinds=("rectification", "restriction"),
+        regime="ua",
+        dates={"notify_recipients": date(2027, 1, 20)},
+        requester_name="Олена Коваль",
+    ),
+    "gdpr": NoticeRequest(
+        reference="PD-2026-000048",
+        received_on=date(2026, 1, 31),
+        kinds=("access", "portability", "objection", "withdraw_consent"),
+        regime="gdpr",
+        requester_name="Marta Silva",
+    ),
+    "ccpa": NoticeRequest(
+        reference="PD-2026-000049",
+        received_on=date(2026, 3, 2),
+        kinds=("erasure", "opt_out_sale", "complaint"),
+        regime="ccpa",
+    ),
+}
+OUTCOMES = {
+    "ua": Decision(
+        sent_on=date(2027, 1, 6),
+        changes="прізвище виправлено з «Ковальова» на «Коваль»",
+    ),
+    "gdpr": Decision(
+        sent_on=date(2026, 2, 20),
+        access_details={
+            "processed": "name, e-mail address, lesson bookings, payment history",
+            "purposes": "providing the service, billing, fraud prevention",
+            "recipients": "our payment processor and hosting provider",
+            "sources": "you, when you registered and booked",
+            "retention": "while your account is open and 3 years after for billing records",
+        },
+        export="https://desk.example/exports/PD-2026-000048.zip (valid 14 days)",
+    ),
+    "ccpa": Decision(
+        sent_on=date(2026, 4, 10),
+        answer="the marketing e-mail you received was sent before your opt-out took effect",
+    ),
+}
+
 CASES: list[tuple[str, NoticeType, str, Decision | None]] = [
+    *[(f"outcome-{r}", "outcome", r, OUTCOMES[r]) for r in ("ua", "gdpr", "ccpa")],
     *[(f"info-request-{r}", "info_request", r, INFO_REQUESTS[r]) for r in ("ua", "gdpr", "ccpa")],
     *[(f"extension-{r}", "extension", r, EXTENSIONS[r]) for r in ("ua", "gdpr", "ccpa")],
     *[(f"acknowledgement-{r}", "acknowledgement", r, None) for r in ("ua", "gdpr", "ccpa")],
@@ -159,7 +205,13 @@ def test_golden_letters(
     decision: Decision | None,
     lang: Language,
 ) -> None:
-    request = THIRD_PARTY_UA if (notice, regime) == ("extension", "ua") else REQUESTS[regime]
+    request = (
+        THIRD_PARTY_UA
+        if (notice, regime) == ("extension", "ua")
+        else OUTCOME_REQUESTS[regime]
+        if notice == "outcome"
+        else REQUESTS[regime]
+    )
     letter = render(notice, request, org_for(config, regime), decision, lang=lang)
     got = f"Subject: {letter.subject}\n\n{letter.text}"
     path = GOLDEN / f"{name}-{lang}.txt"
@@ -170,8 +222,9 @@ def test_golden_letters(
     # Every letter names its reference and the article it relies on.
     assert request.reference in letter.subject
     assert request.reference in letter.text
-    articles = {"ua": ("16", "17", "18"), "gdpr": ("12",), "ccpa": ("7021", "7060", "CCPA")}[regime]
-    assert any(a in letter.text for a in articles)
+    articles = {"ua": ("16", "17", "18", "21"), "gdpr": ("12",), "ccpa": ("7021", "7060", "CCPA")}
+    if notice != "outcome" or regime == "ua":
+        assert any(a in letter.text for a in articles[regime])
 
 
 @pytest.mark.parametrize("lang", ["uk", "en"])
@@ -320,3 +373,33 @@ def test_an_information_request_names_every_missing_item(config: DeskConfig) -> 
     with pytest.raises(MissingStatutoryFields) as info:
         render("info_request", REQUESTS["ccpa"], org_for(config, "ccpa"), Decision(), lang="en")
     assert info.value.fields == ["missing_items", "reason"]
+
+
+def test_an_access_outcome_needs_every_item_and_the_copy(config: DeskConfig) -> None:
+    partial = Decision(sent_on=date(2026, 2, 20), access_details={"processed": "name"})
+    with pytest.raises(MissingStatutoryFields) as info:
+        render("outcome", OUTCOME_REQUESTS["gdpr"], org_for(config, "gdpr"), partial, lang="en")
+    assert info.value.fields == [
+        "access_details.purposes",
+        "access_details.recipients",
+        "access_details.sources",
+        "access_details.retention",
+        "export",
+    ]
+
+
+def test_a_ukrainian_change_outcome_promises_to_tell_the_recipients(config: DeskConfig) -> None:
+    letter = render(
+        "outcome", OUTCOME_REQUESTS["ua"], org_for(config, "ua"), OUTCOMES["ua"], lang="uk"
+    )
+    assert "статті 21" in letter.text
+    assert "20 січня 2027" in letter.text
+    no_date = NoticeRequest(
+        reference="PD-2026-000050",
+        received_on=date(2026, 12, 25),
+        kinds=("erasure",),
+        regime="ua",
+    )
+    with pytest.raises(MissingStatutoryFields) as info:
+        render("outcome", no_date, org_for(config, "ua"), OUTCOMES["ua"], lang="uk")
+    assert info.value.fields == ["dates.notify_recipients"]

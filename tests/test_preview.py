@@ -81,5 +81,10 @@ async def test_preview_renders_letters_and_refuses_incomplete_ones(
         env=env,
     ).stdout
     assert "<p>" in html
+    done = run(
+        "preview", reference, "outcome", "--sent", "2027-01-06", cwd=tmp_path, env=env
+    ).stdout
+    assert "Ми видалили ваші персональні дані." in done
+    assert "20 січня 2027" in done  # Art. 21(3): 10 working days after 6 January
     wrong = run("preview", reference, "decision", "--regime", "gdpr", cwd=tmp_path, env=env, code=1)
     assert "does not apply" in wrong.stderr
