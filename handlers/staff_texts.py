@@ -1,0 +1,114 @@
+"""Texts for staff, in the staff's language: the request card, reminders, the review rule.
+
+The card is what a privacy officer reads before deciding: who asked, what for, under
+which regimes, and how many days each clock has left. Reminders and escalations speak of
+one clock; an escalation names the person responsible for the organisation.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from handlers.formatting import long_date
+from handlers.i18n import _, language, ngettext
+from handlers.notices import NoticeType
+from handlers.profiles import Language, Organisation
+from handlers.queries import ClockView, RequestDetail
+
+#: Longest part of the original message shown on a card.
+CARD_TEXT_LIMIT = 1500
+
+
+def kind_label(kind: str) -> str:
+    """A request kind as staff call it (in the language in force)."""
+    labels = {
+        "access": _("access"),
+        "erasure": _("erasure"),
+        "rectification": _("rectification"),
+        "restriction": _("restriction"),
+        "portability": _("portability"),
+        "objection": _("objection"),
+        "withdraw_consent": _("consent withdrawal"),
+        "opt_out_sale": _("opt-out of sale/sharing"),
+        "complaint": _("complaint"),
+        "third_party_access": _("third-party access"),
+    }
+    return labels.get(kind, kind)
+
+
+def _days_left(days: int) -> str:
+    if days < 0:
+        return ngettext("{n} day overdue", "{n} days overdue", -days).format(n=-days)
+    return ngettext("{n} day left", "{n} days left", days).format(n=days)
+
+
+def _clock_line(view: ClockView, lang: Language) -> str:
+    clock = view.clock
+    return _("{regime} {clock} ({article}): {date} — {left}").format(
+        regime=clock.regime,
+        clock=clock.name,
+        article=clock.article,
+        date=long_date(clock.target, lang),
+        left=_days_left(view.days_left),
+    )
+
+
+def request_card(detail: RequestDetail, organisation: Organisation, lang: Language) -> str:
+    """The staff chat's card for one request, as plain text."""
+    entry = detail.entry
+    with language(lang):
+        lines = [
+            f"{entry.reference} · {organisation.name_in(lang)}",
+            _("Status: {status} · language: {language} → reply in {reply}").format(
+                status=entry.status, language=entry.language, reply=detail.reply_language
+            ),
+            _("Kinds: {kinds}").format(
+                kinds=", ".join(kind_label(k) for k in entry.kinds) or _("none recognised")
+            ),
+            _("Received: {date}").format(date=long_date(entry.received_at.date(), lang)),
+            _("Clocks:"),
+            *(f"  {_clock_line(view, lang)}" for view in detail.clocks),
+        ]
+        inbound = next((m for m in detail.messages if m["direction"] == "inbound"), None)
+        if inbound is not None:
+            text = str(inbound["body"])
+            if len(text) > CARD_TEXT_LIMIT:
+                text = text[:CARD_TEXT_LIMIT] + "…"
+            lines += [_("Message:"), text]
+    return "\n".join(lines)
+
+
+def reminder(
+    reference: str, view: ClockView, lang: Language, *, responsible: str | None = None
+) -> str:
+    """A reminder before a target date, or an escalation once it has passed."""
+    clock = view.clock
+    with language(lang):
+        if view.overdue:
+            text = _("Overdue: {reference} — {clock} was due on {date} ({left}).").format(
+                reference=reference,
+                clock=clock.name,
+                date=long_date(clock.target, lang),
+                left=_days_left(view.days_left),
+            )
+            if responsible:
+                text += " " + _("Responsible: {person}.").format(person=responsible)
+            return text
+        return _("Reminder: {reference} — {clock} is due on {date} ({left}).").format(
+            reference=reference,
+            clock=clock.name,
+            date=long_date(clock.target, lang),
+            left=_days_left(view.days_left),
+        )
+
+
+def needs_review(notice: NoticeType, organisation: Organisation) -> bool:
+    """Whether staff approve this notice before it leaves (design: outcomes always)."""
+    if notice == "acknowledgement":
+        return not organisation.acknowledge_automatically
+    return True
+
+
+def today_in(organisation: Organisation) -> date:
+    """The organisation's local date, for days-left counts."""
+    return datetime.now(organisation.zone).date()

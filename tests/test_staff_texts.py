@@ -1,0 +1,100 @@
+"""Staff-facing texts: the request card, reminders and escalations, the review rule."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, date, datetime
+
+import pytest
+
+from handlers.clocks import Clock
+from handlers.profiles import DeskConfig, Language, load_config
+from handlers.queries import ClockView, QueueEntry, RequestDetail
+from handlers.staff_texts import needs_review, reminder, request_card
+
+from .conftest import REPO
+
+GOLDEN = REPO / "tests" / "golden" / "notices"
+
+
+@pytest.fixture(scope="module")
+def config() -> DeskConfig:
+    return load_config(REPO / "profiles" / "reference.toml", env={})
+
+
+def view(name: str, target: date, days_left: int) -> ClockView:
+    clock = Clock(
+        name=name,
+        regime="ua",
+        article="Law 2297-VI Art. 16(5)",
+        statutory_end=target,
+        target=target,
+        step="respond" if name == "satisfy" else "acknowledge",
+    )
+    return ClockView(clock=clock, days_left=days_left)
+
+
+DETAIL = RequestDetail(
+    entry=QueueEntry(
+        reference="PD-2026-000042",
+        organisation_id="justschool",
+        channel="email",
+        status="received",
+        kinds=["erasure", "objection"],
+        language="uk",
+        received_at=datetime(2026, 12, 25, 9, tzinfo=UTC),
+        acknowledge=None,
+        due=None,
+    ),
+    regimes=["ua"],
+    third_party=False,
+    reply_language="uk",
+    clocks=[view("decision", date(2027, 1, 8), 3), view("satisfy", date(2027, 1, 22), 17)],
+    messages=[
+        {
+            "direction": "inbound",
+            "channel": "email",
+            "at": "2026-12-25T09:00:00+00:00",
+            "subject": "Видалення",
+            "body": "Прошу видалити мої дані й припинити розсилку.",
+        }
+    ],
+    timeline=[],
+    outbox=[],
+)
+
+
+@pytest.mark.parametrize("lang", ["uk", "en"])
+def test_request_card(config: DeskConfig, lang: Language) -> None:
+    card = request_card(DETAIL, config.organisation("justschool"), lang)
+    path = GOLDEN / f"staff-card-{lang}.txt"
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(card, encoding="utf-8")
+    assert card == path.read_text(encoding="utf-8")
+    assert "PD-2026-000042" in card
+    assert ("3 дні" if lang == "uk" else "3 days left") in card
+    assert ("видалення" if lang == "uk" else "erasure") in card
+
+
+def test_reminder_and_escalation_in_the_staff_language(config: DeskConfig) -> None:
+    soon = reminder("PD-2026-000042", view("decision", date(2027, 1, 8), 2), "uk")
+    assert soon.startswith("Нагадування: PD-2026-000042")
+    assert "2 дні" in soon
+    late = reminder(
+        "PD-2026-000042",
+        view("decision", date(2027, 1, 8), -1),
+        "en",
+        responsible="Furmanenko Igor Ruslanovych",
+    )
+    assert late.startswith("Overdue: PD-2026-000042")
+    assert "1 day overdue" in late
+    assert "Responsible: Furmanenko Igor Ruslanovych." in late
+
+
+def test_outcomes_are_always_reviewed_acknowledgements_per_profile(config: DeskConfig) -> None:
+    school = config.organisation("justschool")
+    assert needs_review("outcome", school)
+    assert needs_review("refusal", school)
+    assert needs_review("acknowledgement", school) is (not school.acknowledge_automatically)
+    manual = school.model_copy(update={"acknowledge_automatically": False})
+    assert needs_review("acknowledgement", manual)
