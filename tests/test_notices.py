@@ -403,3 +403,28 @@ def test_a_ukrainian_change_outcome_promises_to_tell_the_recipients(config: Desk
     with pytest.raises(MissingStatutoryFields) as info:
         render("outcome", no_date, org_for(config, "ua"), OUTCOMES["ua"], lang="uk")
     assert info.value.fields == ["dates.notify_recipients"]
+
+
+@pytest.mark.parametrize("lang", ["uk", "en"])
+def test_ccpa_acknowledgement_explains_verification_and_dates(
+    config: DeskConfig, lang: Language
+) -> None:
+    request = REQUESTS["ccpa"]
+    text = render("acknowledgement", request, org_for(config, "ccpa"), lang=lang).text
+    assert ("перевірка" if lang == "uk" else "verification") in text
+    for clock in ("respond", "extended", "opt_out"):
+        assert long_date(request.dates[clock], lang) in text
+    assert long_date(request.received_on, lang) in text
+
+
+@pytest.mark.parametrize("outcome", ["satisfy", "not_subject"])
+def test_ukrainian_decision_notice_states_the_decision_and_its_basis(
+    config: DeskConfig, outcome: str
+) -> None:
+    decision = DECISIONS[outcome]
+    text = render("decision", REQUESTS["ua"], org_for(config, "ua"), decision, lang="uk").text
+    assert decision.legal_basis is not None
+    assert decision.legal_basis in text
+    expected = "буде задоволено" if outcome == "satisfy" else "не підлягають наданню"
+    assert expected in text
+    assert "частини п’ятої статті 16" in text
