@@ -143,6 +143,15 @@ def _signature(organisation: Organisation, lang: Language) -> list[str]:
     return [_("Kind regards,") + "\n" + _("Privacy team, {organisation}").format(organisation=name)]
 
 
+def _ua_appeal(organisation: Organisation, lang: Language) -> str:
+    """The appeal line every Ukrainian decision carries (Art. 18(1))."""
+    authority = organisation.text(organisation.supervisory_authority("ua").name, lang)
+    return _(
+        "Under Article 18(1) of {law} you may appeal this decision in court or to the "
+        "authority that oversees the protection of personal data — {authority}."
+    ).format(law=_law("ua"), authority=authority)
+
+
 def _follow_up(request: NoticeRequest, organisation: Organisation) -> str:
     return _(
         "To follow up, reply to this message or write to {contact}, quoting {reference}."
@@ -310,46 +319,30 @@ def _extension(
                 position=f", {decision.official_position}" if decision.official_position else "",
                 sent=long_date(decision.sent_on, lang),
             ),
-            _(
-                "Under Article 18(1) of {law} you may appeal this decision in court or to the "
-                "authority that oversees the protection of personal data — {authority}."
-            ).format(
-                law=_law("ua"),
-                authority=organisation.text(organisation.supervisory_authority("ua").name, lang),
-            ),
-        ]
-    elif request.regime == "gdpr":
-        subject = _("Your request {reference}: we need more time").format(
-            reference=request.reference
-        )
-        body = [
-            _greeting(request),
-            _(
-                "We need more time to answer your request {reference} of {received}. Under "
-                "Article 12(3) of {law} we are extending the time limit; you will receive our "
-                "answer by {new_date}."
-            ).format(
-                reference=request.reference,
-                received=long_date(request.received_on, lang),
-                law=_law("gdpr"),
-                new_date=new_date,
-            ),
-            _("Reason: {reason}").format(reason=decision.reason),
+            _ua_appeal(organisation, lang),
         ]
     else:
         subject = _("Your request {reference}: we need more time").format(
             reference=request.reference
         )
-        body = [
-            _greeting(request),
-            _(
+        if request.regime == "gdpr":
+            sentence = _(
+                "We need more time to answer your request {reference} of {received}. Under "
+                "Article 12(3) of {law} we are extending the time limit; you will receive our "
+                "answer by {new_date}."
+            )
+        else:
+            sentence = _(
                 "We need more time to answer your request {reference} of {received}. Under "
                 "section 7021(b) of the regulations under {law} we are extending the time "
                 "limit; you will receive our answer by {new_date}."
-            ).format(
+            )
+        body = [
+            _greeting(request),
+            sentence.format(
                 reference=request.reference,
                 received=long_date(request.received_on, lang),
-                law=_law("ccpa"),
+                law=_law(request.regime),
                 new_date=new_date,
             ),
             _("Reason: {reason}").format(reason=decision.reason),
@@ -505,12 +498,7 @@ def _refusal(
                 sent=long_date(decision.sent_on, lang),
             )
         )
-        body.append(
-            _(
-                "Under Article 18(1) of {law} you may appeal this decision in court or to the "
-                "authority that oversees the protection of personal data — {authority}."
-            ).format(law=_law("ua"), authority=authority_name)
-        )
+        body.append(_ua_appeal(organisation, lang))
     elif request.regime == "gdpr":
         body.append(
             _(
@@ -560,14 +548,7 @@ def _decision(
         ),
     ]
     if decision.outcome != "satisfy":
-        authority = organisation.supervisory_authority("ua")
-        name = organisation.text(authority.name, lang)
-        body.append(
-            _(
-                "Under Article 18(1) of {law} you may appeal this decision in court or to the "
-                "authority that oversees the protection of personal data — {authority}."
-            ).format(law=_law("ua"), authority=name)
-        )
+        body.append(_ua_appeal(organisation, lang))
     body.append(_follow_up(request, organisation))
     return subject, body + _signature(organisation, lang)
 
