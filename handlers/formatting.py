@@ -7,11 +7,9 @@ date forms from Babel's CLDR data.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date
 
 from babel.dates import format_date
-from babel.lists import format_list
 
 from handlers.i18n import language, ngettext
 
@@ -31,8 +29,3 @@ def calendar_days(count: int, lang: str) -> str:
     """``1 календарний день``, ``2 календарні дні``, ``5 календарних днів``."""
     with language(lang):
         return ngettext("{n} calendar day", "{n} calendar days", count).format(n=count)
-
-
-def and_list(items: Sequence[str], lang: str) -> str:
-    """``a, b and c`` / ``a, b та c``."""
-    return format_list(list(items), locale=lang) if items else ""

@@ -18,7 +18,7 @@ from typing import Final, Literal
 
 from handlers.clocks import check_postponement
 from handlers.errors import DeskError
-from handlers.formatting import and_list, long_date, working_days
+from handlers.formatting import long_date, working_days
 from handlers.i18n import _, language
 from handlers.profiles import Language, Organisation, Regime
 
@@ -40,6 +40,7 @@ NOTICE_REGIMES: Final[dict[NoticeType, frozenset[Regime]]] = {
 
 
 _DOUBLE_STOP: Final = re.compile(r"(\bр\.)\.")
+_APOSTROPHE: Final = re.compile(r"(?<=\w)['ʼ`](?=\w)")
 
 
 class NoticeError(DeskError):
@@ -140,16 +141,19 @@ def _date(request: NoticeRequest, name: str, lang: str) -> str:
 
 def _signature(organisation: Organisation, lang: Language) -> list[str]:
     name = organisation.name_in(lang)
-    return [_("Kind regards,") + "\n" + _("Privacy team, {organisation}").format(organisation=name)]
+    return [_("Kind regards,") + "\n" + _("Privacy team") + "\n" + name]
 
 
 def _ua_appeal(organisation: Organisation, lang: Language) -> str:
-    """The appeal line every Ukrainian decision carries (Art. 18(1))."""
-    authority = organisation.text(organisation.supervisory_authority("ua").name, lang)
-    return _(
-        "Under Article 18(1) of {law} you may appeal this decision in court or to the "
-        "authority that oversees the protection of personal data — {authority}."
-    ).format(law=_law("ua"), authority=authority)
+    """The appeal line every Ukrainian decision carries (Art. 18(1)), and how to appeal."""
+    line = _(
+        "Under Article 18(1) of {law} you may appeal this decision to the Ukrainian "
+        "Parliament Commissioner for Human Rights or to a court."
+    ).format(law=_law("ua"))
+    website = organisation.supervisory_authority("ua").website
+    if website:
+        line += " " + _("You can reach the Commissioner through {website}.").format(website=website)
+    return line
 
 
 def _follow_up(request: NoticeRequest, organisation: Organisation) -> str:
@@ -163,7 +167,7 @@ def _acknowledgement(
 ) -> tuple[str, list[str]]:
     subject = _("We have received your request {reference}").format(reference=request.reference)
     phrases = _kind_phrases()
-    asked = and_list([phrases[k] for k in request.kinds if k in phrases], lang)
+    asked = [phrases[k] for k in request.kinds if k in phrases]
     body = [
         _greeting(request),
         _(
@@ -171,7 +175,8 @@ def _acknowledgement(
         ).format(received=long_date(request.received_on, lang), reference=request.reference),
     ]
     if asked:
-        body.append(_("We understood that you ask us to {what}.").format(what=asked))
+        bullets = "\n".join(f"• {what}" for what in asked)
+        body.append(_("We understand that you are asking us to:") + "\n" + bullets)
     if request.identity_check:
         body.append(
             _(
@@ -183,8 +188,8 @@ def _acknowledgement(
         body.append(
             _(
                 "Under Article 16(5) of {law} we will tell you within {ten}, by {decision}, "
-                "whether your request will be satisfied, and we will satisfy it no later "
-                "than {satisfy}."
+                "whether your request will be satisfied and, if it is, we will satisfy it no "
+                "later than {satisfy}."
             ).format(
                 law=_law("ua"),
                 ten=working_days(10, lang),
@@ -303,8 +308,9 @@ def _extension(
         body = [
             _greeting(request),
             _(
-                "Under Article 17(2) of {law} the satisfaction of your request {reference} of "
-                "{received} is postponed; it will be satisfied no later than {new_date}."
+                "Under Article 17(2) of {law} access to the personal data you requested in "
+                "{reference} of {received} is postponed; your request will be satisfied no "
+                "later than {new_date}."
             ).format(
                 law=_law("ua"),
                 reference=request.reference,
@@ -406,7 +412,8 @@ def _outcome(
         if request.regime == "ua":
             body.append(
                 _(
-                    "Access to your own personal data is free of charge (Article 19 of {law})."
+                    "Access to personal data about yourself is free of charge "
+                    "(Article 19 of {law})."
                 ).format(law=_law("ua"))
             )
     if "portability" in kinds and decision.export:
@@ -417,13 +424,15 @@ def _outcome(
         body.append(_("We have deleted your personal data."))
     if "rectification" in kinds:
         body.append(
-            _("We have corrected your personal data: {changes}").format(changes=decision.changes)
+            _("We have corrected your personal data: {changes}").format(
+                changes=_full_stop(decision.changes or "")
+            )
         )
     if "restriction" in kinds:
         body.append(
             _(
                 "We have restricted the processing of your personal data: we keep it, but use "
-                "it for nothing else until you or the law allow it."
+                "it for nothing else until you or the law allows it."
             )
         )
     if request.regime == "ua" and {"erasure", "rectification", "restriction"} & kinds:
@@ -460,6 +469,10 @@ def _outcome(
     return subject, body + _signature(organisation, lang)
 
 
+def _full_stop(text: str) -> str:
+    return text if text.rstrip().endswith((".", "!", "?", "…")) else text.rstrip() + "."
+
+
 def _missing(decision: Decision, names: Sequence[str]) -> list[str]:
     return [n for n in names if not (getattr(decision, n) or "")]
 
@@ -477,12 +490,23 @@ def _refusal(
     assert decision.legal_basis is not None
     authority = organisation.supervisory_authority(request.regime)
     authority_name = organisation.text(authority.name, lang)
-    subject = _("Your request {reference}: our decision").format(reference=request.reference)
+    received = long_date(request.received_on, lang)
+    if request.regime == "ua":
+        subject = _("Your request {reference}: refusal of access").format(
+            reference=request.reference
+        )
+        opening = _(
+            "We have considered your request {reference} of {received} and refuse access to "
+            "the personal data requested."
+        ).format(reference=request.reference, received=received)
+    else:
+        subject = _("Your request {reference}: our decision").format(reference=request.reference)
+        opening = _(
+            "We have considered your request {reference} of {received} and we cannot satisfy it."
+        ).format(reference=request.reference, received=received)
     body = [
         _greeting(request),
-        _(
-            "We have considered your request {reference} of {received} and we cannot satisfy it."
-        ).format(reference=request.reference, received=long_date(request.received_on, lang)),
+        opening,
         _("Reason: {reason}").format(reason=decision.reason),
         _("Legal basis: {basis}").format(basis=decision.legal_basis),
     ]
@@ -503,14 +527,14 @@ def _refusal(
         body.append(
             _(
                 "Under Article 12(4) of {law} you have the right to lodge a complaint with a "
-                "supervisory authority — for us, {authority} — and to seek a judicial remedy."
+                "supervisory authority (in our case, {authority}) and to seek a judicial remedy."
             ).format(law=_law("gdpr"), authority=authority_name)
         )
     else:
         body.append(
             _(
                 "If you disagree, you may contact the authority that oversees privacy in "
-                "California — {authority}; you keep every other right you have under {law}."
+                "California ({authority}); you keep every other right you have under {law}."
             ).format(authority=authority_name, law=_law("ccpa"))
         )
     body.append(_follow_up(request, organisation))
@@ -520,7 +544,10 @@ def _refusal(
 def _decision(
     request: NoticeRequest, organisation: Organisation, decision: Decision, lang: Language
 ) -> tuple[str, list[str]]:
-    missing = _missing(decision, ["outcome", "legal_basis", "sent_on"])
+    required = ["outcome", "legal_basis", "sent_on"]
+    if decision.outcome == "not_subject":  # a refusal in substance (Art. 17(5) items)
+        required += ["reason", "official_name"]
+    missing = _missing(decision, required)
     if missing:
         raise MissingStatutoryFields("decision", request.regime, missing)
     assert decision.legal_basis is not None
@@ -539,15 +566,22 @@ def _decision(
             "The personal data you asked for in your request {reference} of {received} are not "
             "subject to provision."
         ).format(reference=request.reference, received=long_date(request.received_on, lang))
-    body = [
-        _greeting(request),
-        verdict,
+    body = [_greeting(request), verdict]
+    if decision.outcome == "not_subject":
+        body.append(_("Reason: {reason}").format(reason=decision.reason))
+    body += [
         _("Legal basis: {basis}").format(basis=decision.legal_basis),
         _("This notice is given under Article 16(5) of {law}; date sent: {sent}.").format(
             law=_law("ua"), sent=long_date(decision.sent_on, lang)
         ),
     ]
     if decision.outcome != "satisfy":
+        body.append(
+            _("The decision was taken by {official}{position}.").format(
+                official=decision.official_name,
+                position=f", {decision.official_position}" if decision.official_position else "",
+            )
+        )
         body.append(_ua_appeal(organisation, lang))
     body.append(_follow_up(request, organisation))
     return subject, body + _signature(organisation, lang)
@@ -590,4 +624,6 @@ def render(
         subject, paragraphs = _BUILDERS[notice](request, organisation, decision or Decision(), lang)
     # "…до 8 січня 2027 р.." — a date abbreviation already ends the sentence.
     paragraphs = [_DOUBLE_STOP.sub(r"\1", p) for p in paragraphs]
+    if lang == "uk":  # one apostrophe in a Ukrainian letter: ’ (also in what staff typed)
+        paragraphs = [_APOSTROPHE.sub("’", p) for p in paragraphs]
     return Rendered(subject=subject, text="\n\n".join(paragraphs) + "\n", html=_html(paragraphs))

@@ -66,7 +66,7 @@ async def test_preview_renders_letters_and_refuses_incomplete_ones(
     ).stdout
     assert "Фурманенко Ігор Русланович" in letter  # the responsible person by default
     assert "6 січня 2027" in letter
-    assert "Уповноважений Верховної Ради України з прав людини" in letter
+    assert "Уповноваженого Верховної Ради України з прав людини" in letter
 
     html = run(
         "preview",
