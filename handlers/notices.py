@@ -358,6 +358,8 @@ def _extension(
 
 
 ACCESS_ITEMS: Final = ("processed", "purposes", "recipients", "sources", "retention")
+# Art. 15(1)(h) GDPR: whether decisions about the person are automated, and their logic.
+GDPR_ACCESS_ITEMS: Final = (*ACCESS_ITEMS, "automated")
 
 
 def _access_labels() -> dict[str, str]:
@@ -367,15 +369,22 @@ def _access_labels() -> dict[str, str]:
         "recipients": _("Who receives it"),
         "sources": _("Where it comes from"),
         "retention": _("How long we keep it"),
+        "automated": _("Automated decisions about you"),
     }
+
+
+def _access_items(regime: str) -> tuple[str, ...]:
+    # Art. 15 GDPR and the CCPA right to know want every item; 2297-VI Art. 8 the content.
+    if regime == "gdpr":
+        return GDPR_ACCESS_ITEMS
+    return ACCESS_ITEMS if regime == "ccpa" else ("processed",)
 
 
 def _outcome_missing(request: NoticeRequest, decision: Decision) -> list[str]:
     kinds = set(request.kinds)
     missing = _missing(decision, ["sent_on"])
     if {"access", "third_party_access"} & kinds:
-        # Art. 15 GDPR and the CCPA right to know want every item; 2297-VI Art. 8 the content.
-        wanted = ACCESS_ITEMS if request.regime != "ua" else ("processed",)
+        wanted = _access_items(request.regime)
         missing += [f"access_details.{k}" for k in wanted if not decision.access_details.get(k)]
         missing += _missing(decision, ["export"])
     if "rectification" in kinds:
@@ -407,8 +416,19 @@ def _outcome(
     if {"access", "third_party_access"} & kinds:
         labels = _access_labels()
         details = decision.access_details
-        body.append("\n".join(f"{labels[k]}: {details[k]}" for k in ACCESS_ITEMS if details.get(k)))
+        shown = GDPR_ACCESS_ITEMS
+        body.append("\n".join(f"{labels[k]}: {details[k]}" for k in shown if details.get(k)))
         body.append(_("Your copy of the data: {export}").format(export=decision.export))
+        if request.regime == "gdpr":
+            # Art. 15(1)(e) and (f): the person's other rights and the right to complain.
+            authority = organisation.supervisory_authority("gdpr")
+            body.append(
+                _(
+                    "You may ask us to correct or delete this data, to restrict its processing, "
+                    "or object to it, and you may lodge a complaint with a supervisory authority "
+                    "(in our case, {authority})."
+                ).format(authority=organisation.text(authority.name, lang))
+            )
         if request.regime == "ua":
             body.append(
                 _(

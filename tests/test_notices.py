@@ -178,6 +178,7 @@ OUTCOMES = {
             "recipients": "our payment processor and hosting provider",
             "sources": "you, when you registered and booked",
             "retention": "while your account is open and 3 years after for billing records",
+            "automated": "none: no decision about you is made by automated means alone",
         },
         export="https://desk.example/exports/PD-2026-000048.zip (valid 14 days)",
     ),
@@ -387,8 +388,28 @@ def test_an_access_outcome_needs_every_item_and_the_copy(config: DeskConfig) -> 
         "access_details.recipients",
         "access_details.sources",
         "access_details.retention",
+        "access_details.automated",
         "export",
     ]
+
+
+def test_a_gdpr_access_outcome_names_the_other_rights_and_the_authority(
+    config: DeskConfig,
+) -> None:
+    """Art. 15(1)(e), (f) and (h) GDPR: other rights, the complaint, automated decisions."""
+    org = org_for(config, "gdpr")
+    letter = render("outcome", OUTCOME_REQUESTS["gdpr"], org, OUTCOMES["gdpr"], lang="en")
+    authority = org.text(org.supervisory_authority("gdpr").name, "en")
+    assert "Automated decisions about you: none" in letter.text
+    assert "correct or delete this data" in letter.text
+    assert "object to it" in letter.text
+    assert f"lodge a complaint with a supervisory authority (in our case, {authority})" in (
+        letter.text
+    )
+    ccpa = render(
+        "outcome", OUTCOME_REQUESTS["ccpa"], org_for(config, "ccpa"), OUTCOMES["ccpa"], lang="en"
+    )
+    assert "supervisory authority" not in ccpa.text
 
 
 def test_a_ukrainian_change_outcome_promises_to_tell_the_recipients(config: DeskConfig) -> None:
