@@ -55,6 +55,11 @@ from handlers.i18n import _
     help="Extension / postponement: the new date.",
 )
 @click.option("--item", "items", multiple=True, help="Information request: a missing item.")
+@click.option(
+    "--fraud-suspected",
+    is_flag=True,
+    help="CCPA opt-out refusal: staff documented a good-faith belief that it is fraudulent.",
+)
 @click.option("--html", "as_html", is_flag=True, help="Print the HTML version.")
 @click.pass_context
 def preview(ctx: click.Context, /, reference: str, notice: str, **options: Any) -> None:
@@ -103,6 +108,7 @@ async def _render(desk: Any, reference: str, notice: str, options: dict[str, Any
         outcome=options["outcome"],
         new_date=options["new_date"].date() if options["new_date"] else None,
         missing_items=tuple(options["items"]),
+        fraud_suspected=options["fraud_suspected"],
     )
     if regime == "ua" and decision.sent_on is not None:
         # Art. 21(3): recipients are told within 10 working days of the change.

@@ -57,6 +57,18 @@ class MissingStatutoryFields(NoticeError):
         )
 
 
+class OptOutRefusalForbidden(NoticeError):
+    """A CCPA opt-out needs no verification; it may be refused only as suspected fraud."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "a CCPA opt-out of sale or sharing needs no identity verification and may be "
+            "refused only on a documented, good-faith belief that the request is fraudulent "
+            "(Cal. Code Regs. tit. 11, §7026(e)); record that belief (fraud_suspected) or "
+            "apply the opt-out and refuse only the other parts of the request"
+        )
+
+
 @dataclass(frozen=True)
 class NoticeRequest:
     """What a letter needs to know about the request it answers."""
@@ -91,6 +103,8 @@ class Decision:
     changes: str | None = None
     #: Complaint outcome: the answer to the complaint.
     answer: str | None = None
+    #: CCPA opt-out refusal: staff documented a good-faith belief that it is fraudulent.
+    fraud_suspected: bool = False
 
 
 @dataclass(frozen=True)
@@ -501,6 +515,9 @@ def _refusal(
     request: NoticeRequest, organisation: Organisation, decision: Decision, lang: Language
 ) -> tuple[str, list[str]]:
     required = ["reason", "legal_basis"]
+    opt_out = request.regime == "ccpa" and "opt_out_sale" in request.kinds
+    if opt_out and not decision.fraud_suspected:
+        raise OptOutRefusalForbidden()
     if request.regime == "ua":  # Art. 18(2) … the refusal names the official and the date
         required += ["official_name", "sent_on"]
     missing = _missing(decision, required)
@@ -551,6 +568,15 @@ def _refusal(
             ).format(law=_law("gdpr"), authority=authority_name)
         )
     else:
+        if opt_out:  # §7026(e): say that it is refused and why it is believed fraudulent
+            body.append(
+                _(
+                    "We will not act on this request to stop selling or sharing your personal "
+                    "information because we believe, in good faith, that it was not made by you "
+                    "or on your behalf; the reason is given above. If you did make it, reply to "
+                    "this message and we will apply it."
+                )
+            )
         body.append(
             _(
                 "If you disagree, you may contact the authority that oversees privacy in "

@@ -7,6 +7,7 @@ read the diff as a requester would before committing it.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -19,6 +20,7 @@ from handlers.notices import (
     NoticeError,
     NoticeRequest,
     NoticeType,
+    OptOutRefusalForbidden,
     render,
 )
 from handlers.profiles import DeskConfig, Language, Organisation, load_config
@@ -188,6 +190,9 @@ OUTCOMES = {
     ),
 }
 
+# A right-to-know request may be refused when unverified; an opt-out may not (§7026(e)).
+REFUSAL_REQUESTS = {**REQUESTS, "ccpa": replace(REQUESTS["ccpa"], kinds=("access",))}
+
 CASES: list[tuple[str, NoticeType, str, Decision | None]] = [
     *[(f"outcome-{r}", "outcome", r, OUTCOMES[r]) for r in ("ua", "gdpr", "ccpa")],
     *[(f"info-request-{r}", "info_request", r, INFO_REQUESTS[r]) for r in ("ua", "gdpr", "ccpa")],
@@ -213,6 +218,8 @@ def test_golden_letters(
         if (notice, regime) == ("extension", "ua")
         else OUTCOME_REQUESTS[regime]
         if notice == "outcome"
+        else REFUSAL_REQUESTS[regime]
+        if notice == "refusal"
         else REQUESTS[regime]
     )
     letter = render(notice, request, org_for(config, regime), decision, lang=lang)
@@ -274,10 +281,33 @@ def test_a_refusal_missing_a_statutory_field_is_not_rendered(
     config: DeskConfig, regime: str, decision: Decision, missing: list[str]
 ) -> None:
     with pytest.raises(MissingStatutoryFields) as info:
-        render("refusal", REQUESTS[regime], org_for(config, regime), decision, lang="uk")
+        render("refusal", REFUSAL_REQUESTS[regime], org_for(config, regime), decision, lang="uk")
     assert info.value.fields == missing
     for name in missing:
         assert name in str(info.value)
+
+
+def test_a_ccpa_opt_out_is_refused_only_as_documented_suspected_fraud(
+    config: DeskConfig,
+) -> None:
+    """§7026(e): no verification for an opt-out; refusal only on a good-faith fraud belief."""
+    org = org_for(config, "ccpa")
+    unverified = REFUSALS["ccpa"]
+    with pytest.raises(OptOutRefusalForbidden, match="7026"):
+        render("refusal", REQUESTS["ccpa"], org, unverified, lang="en")
+    fraud = replace(
+        unverified,
+        reason="the request came from an address that sent 400 opt-outs for other people today",
+        legal_basis="Cal. Code Regs. tit. 11, §7026(e)",
+        fraud_suspected=True,
+    )
+    phrases: tuple[tuple[Language, str], ...] = (("en", "in good faith"), ("uk", "добросовісно"))
+    for lang, phrase in phrases:
+        text = render("refusal", REQUESTS["ccpa"], org, fraud, lang=lang).text
+        assert phrase in text
+        assert "400 opt-outs" in text
+    # The unverified right-to-know part alone may still be refused.
+    assert render("refusal", REFUSAL_REQUESTS["ccpa"], org, unverified, lang="en").text
 
 
 def test_a_decision_notice_needs_its_outcome_basis_and_date(config: DeskConfig) -> None:

@@ -88,3 +88,40 @@ async def test_preview_renders_letters_and_refuses_incomplete_ones(
     assert "20 січня 2027" in done  # Art. 21(3): 10 working days after 6 January
     wrong = run("preview", reference, "decision", "--regime", "gdpr", cwd=tmp_path, env=env, code=1)
     assert "does not apply" in wrong.stderr
+
+
+async def test_preview_refuses_a_ccpa_opt_out_unless_fraud_is_suspected(
+    database_url: str, tmp_path: Path
+) -> None:
+    """§7026(e): an opt-out is not refused for want of verification, only as suspected fraud."""
+    config = load_config(REFERENCE, env={})
+    db = Database(database_url)
+    services = config.organisation("justservices")
+    desk = Desk(config=config, db=db)
+    submitted = await submit(
+        db,
+        services,
+        desk.clock_engine(services),
+        RequestDraft(
+            organisation_id=services.id,
+            channel="email",
+            external_id="<opt-out@x>",
+            received_at=datetime(2026, 3, 2, 9, tzinfo=UTC),
+            text="Do not sell or share my personal information.",
+            language="en",
+            kinds=("opt_out_sale",),
+            requester=Requester(email="sam@example.test"),
+        ),
+    )
+    await db.close()
+    reference = str(submitted.request.reference)
+    env = {"PRIVACYDESK_CONFIG": str(REFERENCE), "PRIVACYDESK_DATABASE_URL": database_url}
+    base = ("preview", reference, "refusal", "--regime", "ccpa", "--legal-basis", "§7026(e)")
+    reason = ("--reason", "one address sent 400 opt-outs for other people today")
+
+    refused = run(*base, *reason, cwd=tmp_path, env=env, code=1)
+    assert "needs no identity verification" in refused.stderr
+    assert "7026(e)" in refused.stderr
+    letter = run(*base, *reason, "--fraud-suspected", cwd=tmp_path, env=env).stdout
+    assert "we believe, in good faith, that it was not made by you" in letter
+    assert "400 opt-outs" in letter
