@@ -8,7 +8,8 @@ from typing import Any, cast
 
 import click
 
-from handlers.i18n import _
+from handlers.formatting import language_name
+from handlers.i18n import _, current_language
 
 
 @click.command()
@@ -115,6 +116,18 @@ async def _render(desk: Any, reference: str, notice: str, options: dict[str, Any
         notify = desk.clock_engine(organisation).notify_recipients(decision.sent_on)
         facts = replace(facts, dates={**facts.dates, "notify_recipients": notify.target})
     letter = render(notice_type, facts, organisation, decision, lang=lang)
+    for mismatch in letter.mismatches:
+        click.echo(
+            _(
+                "warning: {field} is written in {written}, the letter in {letter}; "
+                "rewrite it before the letter is approved"
+            ).format(
+                field=mismatch.field,
+                written=language_name(mismatch.written_in, current_language()),
+                letter=language_name(lang, current_language()),
+            ),
+            err=True,
+        )
     click.echo(_("Subject: {subject}").format(subject=letter.subject))
     click.echo("")
     click.echo(letter.html if options["as_html"] else letter.text)

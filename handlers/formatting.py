@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from babel import Locale
 from babel.dates import format_date
 
 from handlers.i18n import language, ngettext
@@ -29,3 +30,8 @@ def calendar_days(count: int, lang: str) -> str:
     """``1 календарний день``, ``2 календарні дні``, ``5 календарних днів``."""
     with language(lang):
         return ngettext("{n} calendar day", "{n} calendar days", count).format(n=count)
+
+
+def language_name(code: str, lang: str) -> str:
+    """``uk`` as a reader of ``lang`` calls it: "українська", "Ukrainian"."""
+    return Locale.parse(code).get_display_name(lang) or code

@@ -21,6 +21,7 @@ from handlers.errors import DeskError
 from handlers.formatting import long_date, working_days
 from handlers.i18n import _, language
 from handlers.profiles import Language, Organisation, Regime
+from handlers.staff_input import LanguageMismatch, mismatches, named
 
 NoticeType = Literal[
     "acknowledgement", "info_request", "decision", "extension", "refusal", "outcome"
@@ -114,6 +115,8 @@ class Rendered:
     subject: str
     text: str
     html: str
+    #: Staff-typed fields in another language than the letter: to rewrite before approval.
+    mismatches: tuple[LanguageMismatch, ...] = ()
 
 
 def _kind_phrases() -> dict[str, str]:
@@ -672,4 +675,20 @@ def render(
     paragraphs = [_DOUBLE_STOP.sub(r"\1", p) for p in paragraphs]
     if lang == "uk":  # one apostrophe in a Ukrainian letter: ’ (also in what staff typed)
         paragraphs = [_APOSTROPHE.sub("’", p) for p in paragraphs]
-    return Rendered(subject=subject, text="\n\n".join(paragraphs) + "\n", html=_html(paragraphs))
+    return Rendered(
+        subject=subject,
+        text="\n\n".join(paragraphs) + "\n",
+        html=_html(paragraphs),
+        mismatches=mismatches(_typed_by_staff(decision or Decision()), lang),
+    )
+
+
+def _typed_by_staff(decision: Decision) -> dict[str, str | None]:
+    # Names, legal citations and links are left out: they are rightly in any language.
+    return {
+        "reason": decision.reason,
+        "changes": decision.changes,
+        "answer": decision.answer,
+        **{f"access_details.{k}": v for k, v in decision.access_details.items()},
+        **named("missing_items", decision.missing_items),
+    }

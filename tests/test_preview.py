@@ -122,6 +122,12 @@ async def test_preview_refuses_a_ccpa_opt_out_unless_fraud_is_suspected(
     refused = run(*base, *reason, cwd=tmp_path, env=env, code=1)
     assert "needs no identity verification" in refused.stderr
     assert "7026(e)" in refused.stderr
-    letter = run(*base, *reason, "--fraud-suspected", cwd=tmp_path, env=env).stdout
+    english = run(*base, *reason, "--fraud-suspected", cwd=tmp_path, env=env)
+    letter = english.stdout
     assert "we believe, in good faith, that it was not made by you" in letter
     assert "400 opt-outs" in letter
+    assert "warning" not in english.stderr  # English reason, English letter
+
+    ukrainian = run(*base, *reason, "--fraud-suspected", "--lang", "uk", cwd=tmp_path, env=env)
+    assert "reason" in ukrainian.stderr
+    assert "rewrite it before the letter is approved" in ukrainian.stderr  # staff: English
