@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import audit, outbox
+from handlers.acknowledgements import queue_acknowledgement
 from handlers.audit import Actor
 from handlers.clocks import Clock, ClockEngine, Regime
 from handlers.db import Database
@@ -49,6 +50,8 @@ class RequestDraft:
     subject: str | None = None
     third_party: bool = False
     requester: Requester = field(default_factory=Requester)
+    #: Auto-reply, bounce or list mail: queued for staff, never answered automatically.
+    automated: bool = False
 
 
 @dataclass(frozen=True)
@@ -197,5 +200,6 @@ async def _create(
             payload={"reference": request.reference},
         ),
     )
+    await queue_acknowledgement(session, organisation, request, automated=draft.automated)
     await session.flush()
     return request

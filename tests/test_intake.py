@@ -89,9 +89,14 @@ async def test_a_ukrainian_request_is_queued_with_its_statutory_clocks(
     assert [(m.direction, m.body) for m in messages] == [
         ("inbound", "Прошу видалити мої персональні дані.")
     ]
-    assert [(c.channel, c.notice, c.status) for c in cards] == [
-        ("staff_chat", "staff_card", "pending")
+    assert [(c.channel, c.notice, c.status, c.recipient) for c in cards] == [
+        ("staff_chat", "staff_card", "pending", None),
+        ("email", "acknowledgement", "pending", "maria@example.test"),
     ]
+    letter = cards[1].payload
+    assert letter["language"] == "uk"
+    assert letter["subject"] == f"Ми отримали ваш запит {request.reference}"
+    assert "8 січня 2027" in letter["text"]  # the decision date the law promises
 
 
 async def test_third_party_requests_get_the_postponement_clock(
@@ -152,7 +157,7 @@ async def test_the_same_message_twice_makes_one_request(desk: Desk, config: Desk
     assert not second.created
     assert second.request.id == first.request.id
     assert await count(desk.db, Request) == 1
-    assert await count(desk.db, OutboxItem) == 1
+    assert await count(desk.db, OutboxItem) == 2  # one staff card, one acknowledgement
     assert await count(desk.db, AuditEvent) == 1
 
 
@@ -169,7 +174,7 @@ async def test_concurrent_submits_of_one_message_from_several_processes_make_one
     assert sum(r.created for r in results) == 1
     assert len({r.request.id for r in results}) == 1
     assert await count(databases[0], Request) == 1
-    assert await count(databases[0], OutboxItem) == 1
+    assert await count(databases[0], OutboxItem) == 2  # one staff card, one acknowledgement
     for d in databases:
         await d.close()
 
