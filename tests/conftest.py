@@ -20,11 +20,14 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
+from bot.composition import Desk
 from handlers.db import Database
+from handlers.profiles import DeskConfig, Organisation, load_config
 
 PG_URL = os.environ.get("PRIVACYDESK_TEST_POSTGRES_URL", "").strip()
 BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]
 REPO = Path(__file__).resolve().parent.parent
+REFERENCE = REPO / "profiles" / "reference.toml"
 
 
 def _pg_dsn(database: str) -> str:
@@ -124,3 +127,20 @@ async def db(database_url: str) -> AsyncIterator[Database]:
         yield database
     finally:
         await database.close()
+
+
+@pytest.fixture(scope="session")
+def config() -> DeskConfig:
+    """The shipped reference profiles: JustSchool (ua) and Just Services (gdpr + ccpa)."""
+    return load_config(REFERENCE, env={})
+
+
+@pytest.fixture
+def desk(config: DeskConfig, db: Database) -> Desk:
+    """The reference configuration over this test's database."""
+    return Desk(config=config, db=db)
+
+
+def org(config: DeskConfig, regime: str) -> Organisation:
+    """The reference organisation under ``regime``."""
+    return next(o for o in config.organisations.values() if regime in o.regimes)

@@ -10,9 +10,8 @@ from handlers.intake import Requester, submit
 from handlers.models import OutboxItem
 from handlers.profiles import DeskConfig
 
-from .test_intake import config, desk, draft, org
-
-__all__ = ["config", "desk"]  # pytest fixtures shared with test_intake
+from .conftest import org
+from .test_intake import draft
 
 
 async def acknowledgements(db: Database) -> list[OutboxItem]:

@@ -22,10 +22,9 @@ from handlers.lifecycle import transition
 from handlers.models import Status
 from handlers.profiles import load_config
 
-from .conftest import REPO
+from .conftest import REFERENCE
 
 PRIVACYDESK = str(Path(sys.executable).with_name("privacydesk"))
-REFERENCE = REPO / "profiles" / "reference.toml"
 
 
 def run(

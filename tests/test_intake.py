@@ -5,33 +5,18 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime
 
-import pytest
 from sqlalchemy import func, select
 
 from bot.composition import Desk
 from handlers.db import Database
 from handlers.intake import RequestDraft, Requester, reply_language, submit
 from handlers.models import AuditEvent, ClockRow, MessageRow, OutboxItem, Request
-from handlers.profiles import DeskConfig, Organisation, load_config
+from handlers.profiles import DeskConfig, Organisation
 
-from .conftest import REPO
+from .conftest import org
 
 # 2026-12-25 09:00 in Kyiv (UTC+2): the worked example of clocks.md.
 CHRISTMAS_KYIV = datetime(2026, 12, 25, 7, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def config() -> DeskConfig:
-    return load_config(REPO / "profiles" / "reference.toml", env={})
-
-
-@pytest.fixture
-def desk(config: DeskConfig, db: Database) -> Desk:
-    return Desk(config=config, db=db)
-
-
-def org(config: DeskConfig, regime: str) -> Organisation:
-    return next(o for o in config.organisations.values() if regime in o.regimes)
 
 
 def draft(organisation: Organisation, external_id: str, **changes: object) -> RequestDraft:

@@ -23,20 +23,11 @@ from handlers.notices import (
     OptOutRefusalForbidden,
     render,
 )
-from handlers.profiles import DeskConfig, Language, Organisation, load_config
+from handlers.profiles import DeskConfig, Language
 
-from .conftest import REPO
+from .conftest import REPO, org
 
 GOLDEN = REPO / "tests" / "golden" / "notices"
-
-
-@pytest.fixture(scope="module")
-def config() -> DeskConfig:
-    return load_config(REPO / "profiles" / "reference.toml", env={})
-
-
-def org_for(config: DeskConfig, regime: str) -> Organisation:
-    return config.organisation("justschool" if regime == "ua" else "justservices")
 
 
 REQUESTS = {
@@ -222,7 +213,7 @@ def test_golden_letters(
         if notice == "refusal"
         else REQUESTS[regime]
     )
-    letter = render(notice, request, org_for(config, regime), decision, lang=lang)
+    letter = render(notice, request, org(config, regime), decision, lang=lang)
     got = f"Subject: {letter.subject}\n\n{letter.text}"
     path = GOLDEN / f"{name}-{lang}.txt"
     if os.environ.get("UPDATE_GOLDEN"):
@@ -242,7 +233,7 @@ def test_ukrainian_refusal_carries_every_statutory_field(
     config: DeskConfig, lang: Language
 ) -> None:
     decision = REFUSALS["ua"]
-    text = render("refusal", REQUESTS["ua"], org_for(config, "ua"), decision, lang=lang).text
+    text = render("refusal", REQUESTS["ua"], org(config, "ua"), decision, lang=lang).text
     assert decision.official_name is not None
     assert decision.sent_on is not None
     assert decision.reason is not None
@@ -260,9 +251,9 @@ def test_ukrainian_refusal_carries_every_statutory_field(
 
 def test_gdpr_refusal_names_the_authority_and_the_courts(config: DeskConfig) -> None:
     text = render(
-        "refusal", REQUESTS["gdpr"], org_for(config, "gdpr"), REFUSALS["gdpr"], lang="en"
+        "refusal", REQUESTS["gdpr"], org(config, "gdpr"), REFUSALS["gdpr"], lang="en"
     ).text
-    authority = org_for(config, "gdpr").supervisory_authority("gdpr").name["en"]
+    authority = org(config, "gdpr").supervisory_authority("gdpr").name["en"]
     assert authority in text
     assert "judicial remedy" in text
     assert "12(4)" in text
@@ -281,7 +272,7 @@ def test_a_refusal_missing_a_statutory_field_is_not_rendered(
     config: DeskConfig, regime: str, decision: Decision, missing: list[str]
 ) -> None:
     with pytest.raises(MissingStatutoryFields) as info:
-        render("refusal", REFUSAL_REQUESTS[regime], org_for(config, regime), decision, lang="uk")
+        render("refusal", REFUSAL_REQUESTS[regime], org(config, regime), decision, lang="uk")
     assert info.value.fields == missing
     for name in missing:
         assert name in str(info.value)
@@ -291,10 +282,10 @@ def test_a_ccpa_opt_out_is_refused_only_as_documented_suspected_fraud(
     config: DeskConfig,
 ) -> None:
     """§7026(e): no verification for an opt-out; refusal only on a good-faith fraud belief."""
-    org = org_for(config, "ccpa")
+    organisation = org(config, "ccpa")
     unverified = REFUSALS["ccpa"]
     with pytest.raises(OptOutRefusalForbidden, match="7026"):
-        render("refusal", REQUESTS["ccpa"], org, unverified, lang="en")
+        render("refusal", REQUESTS["ccpa"], organisation, unverified, lang="en")
     fraud = replace(
         unverified,
         reason="the request came from an address that sent 400 opt-outs for other people today",
@@ -303,24 +294,22 @@ def test_a_ccpa_opt_out_is_refused_only_as_documented_suspected_fraud(
     )
     phrases: tuple[tuple[Language, str], ...] = (("en", "in good faith"), ("uk", "добросовісно"))
     for lang, phrase in phrases:
-        text = render("refusal", REQUESTS["ccpa"], org, fraud, lang=lang).text
+        text = render("refusal", REQUESTS["ccpa"], organisation, fraud, lang=lang).text
         assert phrase in text
         assert "400 opt-outs" in text
     # The unverified right-to-know part alone may still be refused.
-    assert render("refusal", REFUSAL_REQUESTS["ccpa"], org, unverified, lang="en").text
+    assert render("refusal", REFUSAL_REQUESTS["ccpa"], organisation, unverified, lang="en").text
 
 
 def test_a_decision_notice_needs_its_outcome_basis_and_date(config: DeskConfig) -> None:
     with pytest.raises(MissingStatutoryFields) as info:
-        render("decision", REQUESTS["ua"], org_for(config, "ua"), Decision(), lang="uk")
+        render("decision", REQUESTS["ua"], org(config, "ua"), Decision(), lang="uk")
     assert info.value.fields == ["outcome", "legal_basis", "sent_on"]
 
 
 def test_notices_exist_only_where_the_law_has_them(config: DeskConfig) -> None:
     with pytest.raises(NoticeError, match="does not exist under gdpr"):
-        render(
-            "decision", REQUESTS["gdpr"], org_for(config, "gdpr"), DECISIONS["satisfy"], lang="en"
-        )
+        render("decision", REQUESTS["gdpr"], org(config, "gdpr"), DECISIONS["satisfy"], lang="en")
 
 
 def test_html_escapes_names_and_reasons(config: DeskConfig) -> None:
@@ -333,7 +322,7 @@ def test_html_escapes_names_and_reasons(config: DeskConfig) -> None:
         requester_name='<script>alert("x")</script>',
     )
     decision = Decision(reason="<img src=x onerror=alert(1)>", legal_basis="<b>Art. 12</b>")
-    letter = render("refusal", hostile, org_for(config, "gdpr"), decision, lang="en")
+    letter = render("refusal", hostile, org(config, "gdpr"), decision, lang="en")
     assert "<script>" not in letter.html
     assert "<img" not in letter.html
     assert "<b>" not in letter.html
@@ -367,13 +356,13 @@ def test_dates_read_as_words() -> None:
 
 def test_a_ukrainian_subject_own_request_cannot_be_postponed(config: DeskConfig) -> None:
     with pytest.raises(PostponementForbidden, match=r"17\(1\)"):
-        render("extension", REQUESTS["ua"], org_for(config, "ua"), EXTENSIONS["ua"], lang="uk")
+        render("extension", REQUESTS["ua"], org(config, "ua"), EXTENSIONS["ua"], lang="uk")
 
 
 @pytest.mark.parametrize("lang", ["uk", "en"])
 def test_a_postponement_carries_every_statutory_field(config: DeskConfig, lang: Language) -> None:
     decision = EXTENSIONS["ua"]
-    text = render("extension", THIRD_PARTY_UA, org_for(config, "ua"), decision, lang=lang).text
+    text = render("extension", THIRD_PARTY_UA, org(config, "ua"), decision, lang=lang).text
     assert decision.official_name is not None
     assert decision.reason is not None
     assert decision.official_name in text  # (1) the official's ПІБ
@@ -394,25 +383,23 @@ def test_a_postponement_past_45_days_is_refused(config: DeskConfig) -> None:
         sent_on=date(2027, 1, 6),
     )
     with pytest.raises(NoticeError, match="later than the law allows"):
-        render("extension", THIRD_PARTY_UA, org_for(config, "ua"), late, lang="uk")
+        render("extension", THIRD_PARTY_UA, org(config, "ua"), late, lang="uk")
 
 
 def test_an_information_request_names_every_missing_item(config: DeskConfig) -> None:
     decision = INFO_REQUESTS["ccpa"]
-    text = render(
-        "info_request", REQUESTS["ccpa"], org_for(config, "ccpa"), decision, lang="en"
-    ).text
+    text = render("info_request", REQUESTS["ccpa"], org(config, "ccpa"), decision, lang="en").text
     for item in decision.missing_items:
         assert item in text
     with pytest.raises(MissingStatutoryFields) as info:
-        render("info_request", REQUESTS["ccpa"], org_for(config, "ccpa"), Decision(), lang="en")
+        render("info_request", REQUESTS["ccpa"], org(config, "ccpa"), Decision(), lang="en")
     assert info.value.fields == ["missing_items", "reason"]
 
 
 def test_an_access_outcome_needs_every_item_and_the_copy(config: DeskConfig) -> None:
     partial = Decision(sent_on=date(2026, 2, 20), access_details={"processed": "name"})
     with pytest.raises(MissingStatutoryFields) as info:
-        render("outcome", OUTCOME_REQUESTS["gdpr"], org_for(config, "gdpr"), partial, lang="en")
+        render("outcome", OUTCOME_REQUESTS["gdpr"], org(config, "gdpr"), partial, lang="en")
     assert info.value.fields == [
         "access_details.purposes",
         "access_details.recipients",
@@ -427,9 +414,9 @@ def test_a_gdpr_access_outcome_names_the_other_rights_and_the_authority(
     config: DeskConfig,
 ) -> None:
     """Art. 15(1)(e), (f) and (h) GDPR: other rights, the complaint, automated decisions."""
-    org = org_for(config, "gdpr")
-    letter = render("outcome", OUTCOME_REQUESTS["gdpr"], org, OUTCOMES["gdpr"], lang="en")
-    authority = org.text(org.supervisory_authority("gdpr").name, "en")
+    organisation = org(config, "gdpr")
+    letter = render("outcome", OUTCOME_REQUESTS["gdpr"], organisation, OUTCOMES["gdpr"], lang="en")
+    authority = organisation.text(organisation.supervisory_authority("gdpr").name, "en")
     assert "Automated decisions about you: none" in letter.text
     assert "correct or delete this data" in letter.text
     assert "object to it" in letter.text
@@ -437,15 +424,13 @@ def test_a_gdpr_access_outcome_names_the_other_rights_and_the_authority(
         letter.text
     )
     ccpa = render(
-        "outcome", OUTCOME_REQUESTS["ccpa"], org_for(config, "ccpa"), OUTCOMES["ccpa"], lang="en"
+        "outcome", OUTCOME_REQUESTS["ccpa"], org(config, "ccpa"), OUTCOMES["ccpa"], lang="en"
     )
     assert "supervisory authority" not in ccpa.text
 
 
 def test_a_ukrainian_change_outcome_promises_to_tell_the_recipients(config: DeskConfig) -> None:
-    letter = render(
-        "outcome", OUTCOME_REQUESTS["ua"], org_for(config, "ua"), OUTCOMES["ua"], lang="uk"
-    )
+    letter = render("outcome", OUTCOME_REQUESTS["ua"], org(config, "ua"), OUTCOMES["ua"], lang="uk")
     assert "статті 21" in letter.text
     assert "20 січня 2027" in letter.text
     no_date = NoticeRequest(
@@ -455,7 +440,7 @@ def test_a_ukrainian_change_outcome_promises_to_tell_the_recipients(config: Desk
         regime="ua",
     )
     with pytest.raises(MissingStatutoryFields) as info:
-        render("outcome", no_date, org_for(config, "ua"), OUTCOMES["ua"], lang="uk")
+        render("outcome", no_date, org(config, "ua"), OUTCOMES["ua"], lang="uk")
     assert info.value.fields == ["dates.notify_recipients"]
 
 
@@ -464,7 +449,7 @@ def test_ccpa_acknowledgement_explains_verification_and_dates(
     config: DeskConfig, lang: Language
 ) -> None:
     request = REQUESTS["ccpa"]
-    text = render("acknowledgement", request, org_for(config, "ccpa"), lang=lang).text
+    text = render("acknowledgement", request, org(config, "ccpa"), lang=lang).text
     assert ("перевірка" if lang == "uk" else "verification") in text
     for clock in ("respond", "extended", "opt_out"):
         assert long_date(request.dates[clock], lang) in text
@@ -476,7 +461,7 @@ def test_ukrainian_decision_notice_states_the_decision_and_its_basis(
     config: DeskConfig, outcome: str
 ) -> None:
     decision = DECISIONS[outcome]
-    text = render("decision", REQUESTS["ua"], org_for(config, "ua"), decision, lang="uk").text
+    text = render("decision", REQUESTS["ua"], org(config, "ua"), decision, lang="uk").text
     assert decision.legal_basis is not None
     assert decision.legal_basis.replace("'", "’") in text  # one apostrophe in uk letters
     expected = "буде задоволено" if outcome == "satisfy" else "не підлягають наданню"

@@ -14,20 +14,11 @@ from handlers.db import Database
 from handlers.intake import RequestDraft, submit
 from handlers.models import AuditEvent, ClockPauseRow, ClockRow, Request
 from handlers.pauses import PauseError
-from handlers.profiles import DeskConfig, Organisation, load_config
+from handlers.profiles import DeskConfig, Organisation
 
-from .conftest import REPO
+from .conftest import org
 
 OFFICER = Actor.staff(100001, "Moroz Daria Serhiivna")
-
-
-@pytest.fixture(scope="module")
-def config() -> DeskConfig:
-    return load_config(REPO / "profiles" / "reference.toml", env={})
-
-
-def org(config: DeskConfig, regime: str) -> Organisation:
-    return next(o for o in config.organisations.values() if regime in o.regimes)
 
 
 async def queue(desk: Desk, organisation: Organisation, received_at: datetime) -> int:
@@ -49,9 +40,10 @@ async def targets(db: Database, rid: int) -> dict[tuple[str, str], tuple[date, d
         return {(r.regime, r.name): (r.statutory_end, r.target) for r in rows}
 
 
-async def test_a_pause_moves_only_the_gdpr_clocks(config: DeskConfig, db: Database) -> None:
+async def test_a_pause_moves_only_the_gdpr_clocks(
+    config: DeskConfig, db: Database, desk: Desk
+) -> None:
     services = org(config, "gdpr")
-    desk = Desk(config=config, db=db)
     # Saturday 31 January 2026, noon in Dublin (clocks.md's GDPR example).
     received_at = datetime(2026, 1, 31, 12, tzinfo=UTC)
     rid = await queue(desk, services, received_at)
@@ -121,9 +113,8 @@ async def test_a_pause_moves_only_the_gdpr_clocks(config: DeskConfig, db: Databa
             )
 
 
-async def test_ukrainian_clocks_never_pause(config: DeskConfig, db: Database) -> None:
+async def test_ukrainian_clocks_never_pause(config: DeskConfig, db: Database, desk: Desk) -> None:
     school = org(config, "ua")
-    desk = Desk(config=config, db=db)
     rid = await queue(desk, school, datetime(2026, 12, 25, 9, tzinfo=UTC))
     async with db.transaction() as session:
         with pytest.raises(PauseError, match="only GDPR"):
@@ -140,10 +131,9 @@ async def test_ukrainian_clocks_never_pause(config: DeskConfig, db: Database) ->
 
 
 async def test_a_pause_cannot_end_before_it_starts_or_start_before_receipt(
-    config: DeskConfig, db: Database
+    config: DeskConfig, db: Database, desk: Desk
 ) -> None:
     services = org(config, "gdpr")
-    desk = Desk(config=config, db=db)
     rid = await queue(desk, services, datetime(2026, 3, 10, 9, tzinfo=UTC))
     async with db.transaction() as session:
         with pytest.raises(PauseError, match="before receipt"):

@@ -4,43 +4,50 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from bot.composition import Desk
 from handlers.db import Database
 from handlers.intake import RequestDraft, Requester, submit
-from handlers.profiles import load_config
+from handlers.profiles import DeskConfig
 
-from .conftest import REPO
+from .conftest import REFERENCE
 from .test_cli import run
 
-REFERENCE = REPO / "profiles" / "reference.toml"
+
+async def stored_request(
+    config: DeskConfig, database_url: str, org_id: str, **draft: Any
+) -> tuple[str, dict[str, str]]:
+    """Queue one request as intake would; its reference and the environment to preview it."""
+    db = Database(database_url)
+    organisation = config.organisation(org_id)
+    try:
+        submitted = await submit(
+            db,
+            organisation,
+            Desk(config=config, db=db).clock_engine(organisation),
+            RequestDraft(organisation_id=org_id, channel="email", **draft),
+        )
+    finally:
+        await db.close()
+    env = {"PRIVACYDESK_CONFIG": str(REFERENCE), "PRIVACYDESK_DATABASE_URL": database_url}
+    return str(submitted.request.reference), env
 
 
 async def test_preview_renders_letters_and_refuses_incomplete_ones(
-    database_url: str, tmp_path: Path
+    config: DeskConfig, database_url: str, tmp_path: Path
 ) -> None:
-    config = load_config(REFERENCE, env={})
-    db = Database(database_url)
-    school = config.organisation("justschool")
-    desk = Desk(config=config, db=db)
-    submitted = await submit(
-        db,
-        school,
-        desk.clock_engine(school),
-        RequestDraft(
-            organisation_id=school.id,
-            channel="email",
-            external_id="<preview@x>",
-            received_at=datetime(2026, 12, 25, 9, tzinfo=UTC),
-            text="Прошу видалити мої персональні дані",
-            language="uk",
-            kinds=("erasure",),
-            requester=Requester(name="Олена Коваль", email="olena@example.test"),
-        ),
+    reference, env = await stored_request(
+        config,
+        database_url,
+        "justschool",
+        external_id="<preview@x>",
+        received_at=datetime(2026, 12, 25, 9, tzinfo=UTC),
+        text="Прошу видалити мої персональні дані",
+        language="uk",
+        kinds=("erasure",),
+        requester=Requester(name="Олена Коваль", email="olena@example.test"),
     )
-    await db.close()
-    reference = str(submitted.request.reference)
-    env = {"PRIVACYDESK_CONFIG": str(REFERENCE), "PRIVACYDESK_DATABASE_URL": database_url}
 
     ack = run("preview", reference, "acknowledgement", cwd=tmp_path, env=env).stdout
     assert f"Subject: Ми отримали ваш запит {reference}" in ack
@@ -91,31 +98,20 @@ async def test_preview_renders_letters_and_refuses_incomplete_ones(
 
 
 async def test_preview_refuses_a_ccpa_opt_out_unless_fraud_is_suspected(
-    database_url: str, tmp_path: Path
+    config: DeskConfig, database_url: str, tmp_path: Path
 ) -> None:
     """§7026(e): an opt-out is not refused for want of verification, only as suspected fraud."""
-    config = load_config(REFERENCE, env={})
-    db = Database(database_url)
-    services = config.organisation("justservices")
-    desk = Desk(config=config, db=db)
-    submitted = await submit(
-        db,
-        services,
-        desk.clock_engine(services),
-        RequestDraft(
-            organisation_id=services.id,
-            channel="email",
-            external_id="<opt-out@x>",
-            received_at=datetime(2026, 3, 2, 9, tzinfo=UTC),
-            text="Do not sell or share my personal information.",
-            language="en",
-            kinds=("opt_out_sale",),
-            requester=Requester(email="sam@example.test"),
-        ),
+    reference, env = await stored_request(
+        config,
+        database_url,
+        "justservices",
+        external_id="<opt-out@x>",
+        received_at=datetime(2026, 3, 2, 9, tzinfo=UTC),
+        text="Do not sell or share my personal information.",
+        language="en",
+        kinds=("opt_out_sale",),
+        requester=Requester(email="sam@example.test"),
     )
-    await db.close()
-    reference = str(submitted.request.reference)
-    env = {"PRIVACYDESK_CONFIG": str(REFERENCE), "PRIVACYDESK_DATABASE_URL": database_url}
     base = ("preview", reference, "refusal", "--regime", "ccpa", "--legal-basis", "§7026(e)")
     reason = ("--reason", "one address sent 400 opt-outs for other people today")
 

@@ -16,7 +16,7 @@ from handlers.profiles import (
     load_config,
 )
 
-REFERENCE = Path(__file__).resolve().parent.parent / "profiles" / "reference.toml"
+from .conftest import REFERENCE
 
 # A small valid configuration; each error test changes one line of it.
 BASE = """\

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 from handlers.notices import Decision, NoticeRequest, render
-from handlers.profiles import load_config
+from handlers.profiles import DeskConfig
 from handlers.staff_input import LanguageMismatch, mismatches
 
-from .conftest import REPO
+from .conftest import org
 
 UA_REQUEST = NoticeRequest(
     reference="PD-2026-000050",
@@ -34,15 +34,14 @@ def test_fields_in_another_language_are_named_with_the_language_they_are_in() ->
     assert [m.field for m in mismatches(fields, "en")] == ["answer", "changes"]
 
 
-def test_a_rendered_letter_carries_the_mismatches_of_what_staff_typed() -> None:
-    config = load_config(REPO / "profiles" / "reference.toml", env={})
-    org = config.organisation("justschool")
+def test_a_rendered_letter_carries_the_mismatches_of_what_staff_typed(config: DeskConfig) -> None:
+    school = org(config, "ua")
     decision = Decision(
         sent_on=date(2027, 1, 6),
         changes="the surname was corrected from Kovalova to Koval",
         answer="ми перевірили розсилку і більше не надсилатимемо вам листів",
     )
-    ukrainian = render("outcome", UA_REQUEST, org, decision, lang="uk")
+    ukrainian = render("outcome", UA_REQUEST, school, decision, lang="uk")
     assert ukrainian.mismatches == (LanguageMismatch("changes", "en"),)
-    english = render("outcome", UA_REQUEST, org, decision, lang="en")
+    english = render("outcome", UA_REQUEST, school, decision, lang="en")
     assert english.mismatches == (LanguageMismatch("answer", "uk"),)

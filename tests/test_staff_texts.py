@@ -8,18 +8,13 @@ from datetime import UTC, date, datetime
 import pytest
 
 from handlers.clocks import Clock
-from handlers.profiles import DeskConfig, Language, load_config
+from handlers.profiles import DeskConfig, Language
 from handlers.queries import ClockView, QueueEntry, RequestDetail
 from handlers.staff_texts import needs_review, reminder, request_card
 
 from .conftest import REPO
 
 GOLDEN = REPO / "tests" / "golden" / "notices"
-
-
-@pytest.fixture(scope="module")
-def config() -> DeskConfig:
-    return load_config(REPO / "profiles" / "reference.toml", env={})
 
 
 def view(name: str, target: date, days_left: int) -> ClockView:
