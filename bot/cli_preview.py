@@ -116,6 +116,7 @@ async def _render(desk: Any, reference: str, notice: str, options: dict[str, Any
         notify = desk.clock_engine(organisation).notify_recipients(decision.sent_on)
         facts = replace(facts, dates={**facts.dates, "notify_recipients": notify.target})
     letter = render(notice_type, facts, organisation, decision, lang=lang)
+    staff = current_language()
     for mismatch in letter.mismatches:
         click.echo(
             _(
@@ -123,8 +124,8 @@ async def _render(desk: Any, reference: str, notice: str, options: dict[str, Any
                 "rewrite it before the letter is approved"
             ).format(
                 field=mismatch.field,
-                written=language_name(mismatch.written_in, current_language()),
-                letter=language_name(lang, current_language()),
+                written=language_name(mismatch.written_in, staff),
+                letter=language_name(lang, staff),
             ),
             err=True,
         )

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers import outbox
 from handlers.models import OutboxItem, Request
 from handlers.notice_request import notice_request
-from handlers.notices import NOTICE_REGIMES, render
-from handlers.profiles import Language, Organisation, Regime
+from handlers.notices import render
+from handlers.profiles import Language, Organisation
 
 
 def reply_address(request: Request) -> str | None:
@@ -26,12 +26,6 @@ def reply_address(request: Request) -> str | None:
     if request.channel == "email":
         return request.requester_email
     return None
-
-
-def acknowledgement_regime(organisation: Organisation) -> Regime:
-    """The regime whose acknowledgement is sent: the profile's first (clocks.md: earliest
-    dates of all regimes are the operative ones, and every regime has an acknowledgement)."""
-    return next(r for r in organisation.regimes if r in NOTICE_REGIMES["acknowledgement"])
 
 
 async def queue_acknowledgement(
@@ -48,7 +42,9 @@ async def queue_acknowledgement(
     recipient = reply_address(request)
     if recipient is None:
         return None
-    regime = acknowledgement_regime(organisation)
+    # Every regime has an acknowledgement; the profile's first regime is the one sent, with
+    # that regime's dates (choosing per requester needs to know where they are).
+    regime = organisation.regimes[0]
     facts = await notice_request(session, request, organisation, regime)
     lang = cast(Language, request.reply_language)
     letter = render("acknowledgement", facts, organisation, lang=lang)

@@ -131,8 +131,14 @@ _FROM_LINGUA: dict[LinguaLanguage, Lang] = {
 }
 
 
-def _words(text: str) -> list[str]:
-    return [w.strip("'’ʼ`-").lower() for w in _WORD.findall(_NOISE.sub(" ", text))]
+def without_noise(text: str) -> str:
+    """``text`` without links, e-mail addresses and numbers: they say nothing of a language."""
+    return _NOISE.sub(" ", text)
+
+
+def words(text: str) -> list[str]:
+    """The Latin and Cyrillic words of ``text``, lower case, noise left out."""
+    return [w.strip("'’ʼ`-").lower() for w in _WORD.findall(without_noise(text))]
 
 
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
@@ -193,13 +199,13 @@ def detect(text: str) -> Lang:
     cyrillic, latin = script_shares(text)
     if cyrillic == 0 and latin == 0:
         return "en"
-    words = _words(text)
+    found = words(text)
     if latin > 2 * cyrillic:
-        return _latin(words, "en")
-    decided = _cyrillic(text, words)
+        return _latin(found, "en")
+    decided = _cyrillic(text, found)
     if decided is not None:
         return decided
-    guess = _detector().detect_language_of(_NOISE.sub(" ", text))
+    guess = _detector().detect_language_of(without_noise(text))
     if guess is None:
         return "uk"
     return _FROM_LINGUA[guess]

@@ -21,7 +21,7 @@ from handlers.errors import DeskError
 from handlers.formatting import long_date, working_days
 from handlers.i18n import _, language
 from handlers.profiles import Language, Organisation, Regime
-from handlers.staff_input import LanguageMismatch, mismatches, named
+from handlers.staff_input import LanguageMismatch, mismatches
 
 NoticeType = Literal[
     "acknowledgement", "info_request", "decision", "extension", "refusal", "outcome"
@@ -96,7 +96,7 @@ class Decision:
     outcome: Outcome | None = None
     new_date: date | None = None
     missing_items: tuple[str, ...] = ()
-    #: Access outcome: what is processed, purposes, recipients, sources, retention.
+    #: Access outcome: one text per ACCESS_ITEMS name.
     access_details: Mapping[str, str] = field(default_factory=dict)
     #: Where the copy is: an attachment's file name or a link.
     export: str | None = None
@@ -374,9 +374,15 @@ def _extension(
     return subject, body + _signature(organisation, lang)
 
 
-ACCESS_ITEMS: Final = ("processed", "purposes", "recipients", "sources", "retention")
-# Art. 15(1)(h) GDPR: whether decisions about the person are automated, and their logic.
-GDPR_ACCESS_ITEMS: Final = (*ACCESS_ITEMS, "automated")
+#: What an access outcome can tell, in the order the letter lists it.
+ACCESS_ITEMS: Final = ("processed", "purposes", "recipients", "sources", "retention", "automated")
+#: What each regime requires: Art. 15 GDPR every item, (h) being automated decisions; the
+#: CCPA right to know all but that one; 2297-VI Art. 8 the content.
+REQUIRED_ACCESS_ITEMS: Final[dict[Regime, tuple[str, ...]]] = {
+    "gdpr": ACCESS_ITEMS,
+    "ccpa": ACCESS_ITEMS[:-1],
+    "ua": ("processed",),
+}
 
 
 def _access_labels() -> dict[str, str]:
@@ -390,18 +396,11 @@ def _access_labels() -> dict[str, str]:
     }
 
 
-def _access_items(regime: str) -> tuple[str, ...]:
-    # Art. 15 GDPR and the CCPA right to know want every item; 2297-VI Art. 8 the content.
-    if regime == "gdpr":
-        return GDPR_ACCESS_ITEMS
-    return ACCESS_ITEMS if regime == "ccpa" else ("processed",)
-
-
 def _outcome_missing(request: NoticeRequest, decision: Decision) -> list[str]:
     kinds = set(request.kinds)
     missing = _missing(decision, ["sent_on"])
     if {"access", "third_party_access"} & kinds:
-        wanted = _access_items(request.regime)
+        wanted = REQUIRED_ACCESS_ITEMS[request.regime]
         missing += [f"access_details.{k}" for k in wanted if not decision.access_details.get(k)]
         missing += _missing(decision, ["export"])
     if "rectification" in kinds:
@@ -433,8 +432,7 @@ def _outcome(
     if {"access", "third_party_access"} & kinds:
         labels = _access_labels()
         details = decision.access_details
-        shown = GDPR_ACCESS_ITEMS
-        body.append("\n".join(f"{labels[k]}: {details[k]}" for k in shown if details.get(k)))
+        body.append("\n".join(f"{labels[k]}: {details[k]}" for k in ACCESS_ITEMS if details.get(k)))
         body.append(_("Your copy of the data: {export}").format(export=decision.export))
         if request.regime == "gdpr":
             # Art. 15(1)(e) and (f): the person's other rights and the right to complain.
@@ -690,5 +688,5 @@ def _typed_by_staff(decision: Decision) -> dict[str, str | None]:
         "changes": decision.changes,
         "answer": decision.answer,
         **{f"access_details.{k}": v for k, v in decision.access_details.items()},
-        **named("missing_items", decision.missing_items),
+        **{f"missing_items.{i}": v for i, v in enumerate(decision.missing_items)},
     }

@@ -7,17 +7,14 @@ it tells staff which of their fields to rewrite before they approve the letter.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from handlers.language import Lang, detect
+from handlers.language import Lang, detect, without_noise, words
 
 #: Fewer words than this are names, codes or links, not sentences a language can be told from.
 MIN_WORDS: Final = 3
-_WORD: Final = re.compile(r"[^\W\d_]{2,}")
-_LINK: Final = re.compile(r"https?://\S+|www\.\S+|\S+@\S+")
 
 
 @dataclass(frozen=True)
@@ -36,15 +33,10 @@ def mismatches(
     for name, value in fields.items():
         if not value:
             continue
-        text = _LINK.sub(" ", value)
-        if len(_WORD.findall(text)) < MIN_WORDS:
+        text = without_noise(value)
+        if sum(len(word) >= 2 for word in words(text)) < MIN_WORDS:
             continue
         written = detect(text)
         if written != letter_language:
             found.append(LanguageMismatch(field=name, written_in=written))
     return tuple(found)
-
-
-def named(prefix: str, values: Iterable[str]) -> dict[str, str]:
-    """``{"prefix.0": first, ...}``: list items as fields with stable names."""
-    return {f"{prefix}.{i}": v for i, v in enumerate(values)}
