@@ -16,7 +16,7 @@ import importlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, get_args
 
 import ahocorasick
 
@@ -32,18 +32,7 @@ Kind = Literal[
     "complaint",
     "third_party_access",
 ]
-KINDS: Final[tuple[Kind, ...]] = (
-    "access",
-    "erasure",
-    "rectification",
-    "restriction",
-    "portability",
-    "objection",
-    "withdraw_consent",
-    "opt_out_sale",
-    "complaint",
-    "third_party_access",
-)
+KINDS: Final[tuple[Kind, ...]] = get_args(Kind)
 
 
 def _s(n: int) -> str:

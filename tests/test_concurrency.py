@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
@@ -13,6 +12,7 @@ from handlers.db import Database
 from handlers.models import AuditEvent, Request, Status
 
 from .conftest import REPO
+from .test_lifecycle import make_request
 
 CHILD = """
 import asyncio, sys, time
@@ -42,24 +42,7 @@ asyncio.run(main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv
 
 
 async def test_racing_processes_exactly_one_wins(db: Database, database_url: str) -> None:
-    async with db.transaction() as session:
-        request = Request(
-            organisation_id="justschool",
-            channel="test",
-            external_id="race",
-            language="uk",
-            reply_language="uk",
-            kinds=["erasure"],
-            regimes=["ua"],
-            third_party=False,
-            status=Status.IN_REVIEW.value,
-            version=1,
-            received_at=datetime(2026, 11, 2, tzinfo=UTC),
-            reference="PD-2026-000001",
-        )
-        session.add(request)
-        await session.flush()
-        rid = request.id
+    rid = await make_request(db, Status.IN_REVIEW)
     processes = 6
     start_at = time.time() + 3.0
     children = [
