@@ -77,3 +77,22 @@ async def test_several_processes_may_init_one_database_at_once(empty_database_ur
     await databases[0].require_current()
     for d in databases:
         await d.close()
+
+
+async def test_several_processes_may_create_a_new_sqlite_file_at_once(tmp_path: Path) -> None:
+    """The first connections to a brand-new file race to switch it to WAL; none may fail.
+
+    One round loses the race only sometimes, so the test runs several rounds.
+    """
+    for round_ in range(40):
+        url = f"sqlite+aiosqlite:///{tmp_path / f'new-{round_}.sqlite3'}"
+        databases = [Database(url) for _ in range(4)]
+        try:
+            revisions = await asyncio.wait_for(
+                asyncio.gather(*(d.upgrade() for d in databases)), 60
+            )
+            assert len(set(revisions)) == 1
+            await databases[0].require_current()
+        finally:
+            for d in databases:
+                await d.close()

@@ -34,6 +34,16 @@ def test_fields_in_another_language_are_named_with_the_language_they_are_in() ->
     assert [m.field for m in mismatches(fields, "en")] == ["answer", "changes"]
 
 
+def test_links_and_addresses_do_not_decide_the_language() -> None:
+    """A Ukrainian sentence around a long Latin link is still Ukrainian."""
+    link = "https://desk.example/exports/justschool-personal-data-export-for-the-requester.zip"
+    fields = {
+        "export_note": f"копію даних можна завантажити тут: {link}, пишіть support@example.test"
+    }
+    assert mismatches(fields, "uk") == ()
+    assert mismatches(fields, "en") == (LanguageMismatch("export_note", "uk"),)
+
+
 def test_a_rendered_letter_carries_the_mismatches_of_what_staff_typed(config: DeskConfig) -> None:
     school = org(config, "ua")
     decision = Decision(
