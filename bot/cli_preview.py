@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, datetime
 from typing import Any, cast
 
@@ -77,7 +76,7 @@ def preview(ctx: click.Context, /, reference: str, notice: str, **options: Any) 
 async def _render(desk: Any, reference: str, notice: str, options: dict[str, Any]) -> None:
     from bot.cli import _fail
     from handlers import queries
-    from handlers.notice_request import notice_request
+    from handlers.notice_request import notice_request, with_sent_date
     from handlers.notices import NOTICE_REGIMES, Decision, NoticeType, render
     from handlers.profiles import Language
 
@@ -111,10 +110,7 @@ async def _render(desk: Any, reference: str, notice: str, options: dict[str, Any
         missing_items=tuple(options["items"]),
         fraud_suspected=options["fraud_suspected"],
     )
-    if regime == "ua" and decision.sent_on is not None:
-        # Art. 21(3): recipients are told within 10 working days of the change.
-        notify = desk.clock_engine(organisation).notify_recipients(decision.sent_on)
-        facts = replace(facts, dates={**facts.dates, "notify_recipients": notify.target})
+    facts = with_sent_date(facts, desk.clock_engine(organisation), decision.sent_on)
     letter = render(notice_type, facts, organisation, decision, lang=lang)
     staff = current_language()
     for mismatch in letter.mismatches:

@@ -16,7 +16,7 @@ from handlers import outbox
 from handlers.models import OutboxItem, Request
 from handlers.notice_request import notice_request
 from handlers.notices import render
-from handlers.profiles import Language, Organisation
+from handlers.profiles import Language, Organisation, Regime
 
 
 def reply_address(request: Request) -> str | None:
@@ -26,6 +26,17 @@ def reply_address(request: Request) -> str | None:
     if request.channel == "email":
         return request.requester_email
     return None
+
+
+def letter_regime(request: Request) -> Regime:
+    """The regime an acknowledgement is written under, with that regime's dates.
+
+    A CCPA opt-out exists only under the CCPA, so it is acknowledged under it; otherwise
+    the profile's first regime (telling where a requester lives needs more than a letter).
+    """
+    if "opt_out_sale" in request.kinds and "ccpa" in request.regimes:
+        return "ccpa"
+    return cast(Regime, request.regimes[0])
 
 
 async def queue_acknowledgement(
@@ -42,9 +53,7 @@ async def queue_acknowledgement(
     recipient = reply_address(request)
     if recipient is None:
         return None
-    # Every regime has an acknowledgement; the profile's first regime is the one sent, with
-    # that regime's dates (choosing per requester needs to know where they are).
-    regime = organisation.regimes[0]
+    regime = letter_regime(request)
     facts = await notice_request(session, request, organisation, regime)
     lang = cast(Language, request.reply_language)
     letter = render("acknowledgement", facts, organisation, lang=lang)

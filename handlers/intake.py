@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import audit, outbox
-from handlers.acknowledgements import queue_acknowledgement
+from handlers import audit, outbox, review
+from handlers.acknowledgements import queue_acknowledgement, reply_address
 from handlers.audit import Actor
 from handlers.clocks import Clock, ClockEngine, Regime
 from handlers.db import Database
@@ -200,6 +200,17 @@ async def _create(
             payload={"reference": request.reference},
         ),
     )
-    await queue_acknowledgement(session, organisation, request, automated=draft.automated)
+    if organisation.acknowledge_automatically:
+        await queue_acknowledgement(session, organisation, request, automated=draft.automated)
+    elif not draft.automated and request.kinds and reply_address(request) is not None:
+        # The profile wants staff to approve acknowledgements: the letter waits as a draft.
+        await review.prepare(
+            session,
+            organisation,
+            engine,
+            request.id,
+            "acknowledgement",
+            actor=Actor.system(f"intake:{draft.channel}"),
+        )
     await session.flush()
     return request

@@ -97,7 +97,8 @@ def is_allowed(current: Status, target: Status) -> bool:
     return target in TRANSITIONS[current]
 
 
-def _check_rules(request: Request, expected: Status, to: Status) -> None:
+def check_rules(request: Request, expected: Status, to: Status) -> None:
+    """Raise IllegalTransition (or PostponementForbidden) unless ``expected → to`` may happen."""
     if not is_allowed(expected, to):
         allowed = ", ".join(sorted(s.value for s in TRANSITIONS[expected])) or "none (final)"
         raise IllegalTransition(
@@ -129,7 +130,7 @@ async def transition(
     request = await session.get(Request, request_id)
     if request is None:
         raise RequestNotFound(f"no request with id {request_id}")
-    _check_rules(request, expected, to)
+    check_rules(request, expected, to)
     if not reason.strip():
         raise LifecycleError(f"{request.reference}: a reason is required for every transition")
 

@@ -88,6 +88,19 @@ class OutboxStatus(StrEnum):
     FAILED = "failed"
 
 
+class DraftStatus(StrEnum):
+    """Where a drafted letter stands; ``open`` and ``awaiting_second`` are live."""
+
+    OPEN = "open"
+    AWAITING_SECOND = "awaiting_second"
+    APPROVED = "approved"
+    SUPERSEDED = "superseded"
+    DISCARDED = "discarded"
+
+
+LIVE_DRAFT_STATUSES: tuple[DraftStatus, ...] = (DraftStatus.OPEN, DraftStatus.AWAITING_SECOND)
+
+
 class Base(DeclarativeBase):
     """Declarative base with stable constraint names, so migrations can name them."""
 
@@ -252,6 +265,59 @@ class OutboxItem(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+_LIVE_DRAFT = text("status IN ('open', 'awaiting_second')")
+
+
+class DraftRow(Base):
+    """One version of a letter staff review before it leaves the desk.
+
+    Editing writes a new version and supersedes the old one, so the trail shows what was
+    drafted, what staff changed and exactly what was approved; at most one version of a
+    notice per request is live (a partial unique index, so racing editors cannot fork it).
+    """
+
+    __tablename__ = "drafts"
+    __table_args__ = (
+        UniqueConstraint(
+            "request_id", "notice", "version", name="uq_drafts_request_notice_version"
+        ),
+        Index(
+            "uq_drafts_live",
+            "request_id",
+            "notice",
+            unique=True,
+            sqlite_where=_LIVE_DRAFT,
+            postgresql_where=_LIVE_DRAFT,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    notice: Mapped[str] = mapped_column(String(32))
+    regime: Mapped[str] = mapped_column(String(8))
+    language: Mapped[str] = mapped_column(String(8))
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default=DraftStatus.OPEN.value)
+    #: The request's version when the letter was written: approval refuses a stale letter.
+    request_version: Mapped[int] = mapped_column(Integer)
+    subject: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)
+    #: The staff decision the letter was rendered from (handlers.notices.Decision as JSON).
+    decision: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: Staff replaced the rendered text with their own.
+    edited: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_by_name: Mapped[str | None] = mapped_column(String(256))
+    first_approved_by: Mapped[str | None] = mapped_column(String(64))
+    first_approved_by_name: Mapped[str | None] = mapped_column(String(256))
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_by_name: Mapped[str | None] = mapped_column(String(256))
+    outbox_item_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
 
 
 class StaffRow(Base):

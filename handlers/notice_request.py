@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.clocks import ClockEngine
 from handlers.models import ClockRow, Request, Status
 from handlers.notices import NoticeRequest
 from handlers.profiles import Organisation, Regime
@@ -27,3 +31,17 @@ async def notice_request(
         third_party=request.third_party,
         identity_check=request.status == Status.AWAITING_IDENTITY.value,
     )
+
+
+def with_sent_date(
+    facts: NoticeRequest, engine: ClockEngine, sent_on: date | None
+) -> NoticeRequest:
+    """Add the dates that follow from the day a letter is sent.
+
+    Ukraine, Art. 21(3): the subject and the recipients of the data are told of a change,
+    deletion or restriction within 10 working days of it, so an outcome names that date.
+    """
+    if facts.regime != "ua" or sent_on is None:
+        return facts
+    notify = engine.notify_recipients(sent_on)
+    return replace(facts, dates={**facts.dates, "notify_recipients": notify.target})

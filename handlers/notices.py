@@ -12,9 +12,9 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 from handlers.clocks import check_postponement
 from handlers.errors import DeskError
@@ -106,6 +106,31 @@ class Decision:
     answer: str | None = None
     #: CCPA opt-out refusal: staff documented a good-faith belief that it is fraudulent.
     fraud_suspected: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-safe dict, kept with a draft so the letter can be rendered again."""
+        data = asdict(self)
+        for name in _DATE_FIELDS:
+            value = data[name]
+            data[name] = value.isoformat() if value is not None else None
+        data["missing_items"] = list(self.missing_items)
+        data["access_details"] = dict(self.access_details)
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Decision:
+        """The decision ``to_json`` wrote (unknown keys are ignored)."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        for name in _DATE_FIELDS:
+            if values.get(name):
+                values[name] = date.fromisoformat(values[name])
+        values["missing_items"] = tuple(values.get("missing_items") or ())
+        values["access_details"] = dict(values.get("access_details") or {})
+        return cls(**values)
+
+
+_DATE_FIELDS: Final = ("sent_on", "new_date")
 
 
 @dataclass(frozen=True)
@@ -222,7 +247,7 @@ def _acknowledgement(
                 "months; we would tell you before {respond} and explain why."
             ).format(law=_law("gdpr"), respond=_date(request, "respond", lang))
         )
-    else:
+    elif set(request.kinds) != {"opt_out_sale"}:  # an opt-out alone has its own clock
         body.append(
             _(
                 "Under section 7021 of the regulations under {law} we will respond by {respond}. "
@@ -240,13 +265,13 @@ def _acknowledgement(
                 "we hold (account holders sign in to their account), and we never charge for it."
             )
         )
-        if "opt_out_sale" in request.kinds:
-            body.append(
-                _(
-                    "We will stop selling or sharing your personal information by {opt_out}; "
-                    "for this we do not need to verify your identity (section 7026)."
-                ).format(opt_out=_date(request, "opt_out", lang))
-            )
+    if request.regime == "ccpa" and "opt_out_sale" in request.kinds:
+        body.append(
+            _(
+                "We will stop selling or sharing your personal information by {opt_out}; "
+                "for this we do not need to verify your identity (section 7026)."
+            ).format(opt_out=_date(request, "opt_out", lang))
+        )
     body.append(_follow_up(request, organisation))
     return subject, body + _signature(organisation, lang)
 
@@ -649,7 +674,8 @@ _BUILDERS: Final[
 }
 
 
-def _html(paragraphs: Sequence[str]) -> str:
+def html_of(paragraphs: Sequence[str]) -> str:
+    """The HTML version of a letter's paragraphs, every character of them escaped."""
     blocks = ("<p>" + html.escape(p).replace("\n", "<br>") + "</p>" for p in paragraphs)
     return "<!DOCTYPE html>\n<html><body>\n" + "\n".join(blocks) + "\n</body></html>\n"
 
@@ -676,7 +702,7 @@ def render(
     return Rendered(
         subject=subject,
         text="\n\n".join(paragraphs) + "\n",
-        html=_html(paragraphs),
+        html=html_of(paragraphs),
         mismatches=mismatches(_typed_by_staff(decision or Decision()), lang),
     )
 

@@ -1,0 +1,600 @@
+"""Letters staff review before they leave the desk: prepare, edit, approve, discard.
+
+Outcomes, refusals, extensions, decisions and information requests are always drafts
+first; acknowledgements are drafts when the profile does not send them automatically.
+Approval is one transaction: a compare-and-set on the draft (two staff pressing approve at
+once send one letter), the status change the letter announces (compare-and-set on the
+request version the letter was written against), the outbox row carrying exactly the
+approved text, and the audit event naming the approver.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any, Final, cast
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers import audit, lifecycle, outbox
+from handlers.acknowledgements import letter_regime, reply_address
+from handlers.audit import Actor
+from handlers.clocks import ClockEngine
+from handlers.errors import DeskError
+from handlers.formatting import long_date
+from handlers.models import (
+    LIVE_DRAFT_STATUSES,
+    DraftRow,
+    DraftStatus,
+    OutboxItem,
+    Request,
+    Status,
+    utcnow,
+)
+from handlers.notice_request import notice_request, with_sent_date
+from handlers.notices import NOTICE_REGIMES, Decision, NoticeType, html_of, render
+from handlers.profiles import Language, Organisation, Regime, StaffMember
+from handlers.staff_input import LanguageMismatch, mismatches
+from handlers.staff_texts import today_in
+
+#: Longest letter staff may type in place of the rendered one.
+EDITED_TEXT_LIMIT: Final = 20_000
+_LIVE: Final = tuple(s.value for s in LIVE_DRAFT_STATUSES)
+
+
+class ReviewError(DeskError):
+    """A review action that was not taken; the message says why in one sentence."""
+
+
+class DraftNotFound(ReviewError):
+    """No draft has this id."""
+
+
+class NotAllowed(ReviewError):
+    """The actor may not take this action (not staff, or not an approver)."""
+
+
+class DraftConflict(ReviewError):
+    """Someone acted on the draft first; ``decided_by`` names them when known."""
+
+    def __init__(self, message: str, *, decided_by: str | None = None) -> None:
+        super().__init__(message)
+        self.decided_by = decided_by
+
+
+class StaleDraft(ReviewError):
+    """The request changed after the letter was written; the letter must be prepared again."""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A new draft version and the staff-typed fields written in another language."""
+
+    draft: DraftRow
+    mismatches: tuple[LanguageMismatch, ...]
+
+
+@dataclass(frozen=True)
+class Approval:
+    """What an approval did: complete, or the first of two approvals of a refusal."""
+
+    draft: DraftRow
+    complete: bool
+    outbox_item: OutboxItem | None = None
+    transition: lifecycle.Transition | None = None
+
+
+def staff_member(organisation: Organisation, actor: Actor) -> StaffMember:
+    """The configured staff member behind ``actor``; anyone else may not act."""
+    member = None
+    if actor.kind == "staff" and actor.id is not None and actor.id.isdigit():
+        member = organisation.staff_member(int(actor.id))
+    if member is None:
+        raise NotAllowed(f"{actor.label} is not staff of {organisation.id} and may not act")
+    return member
+
+
+def is_refusal(notice: str, decision: Decision) -> bool:
+    """A refusal, or a Ukrainian decision that the request is not subject to provision."""
+    return notice == "refusal" or (notice == "decision" and decision.outcome == "not_subject")
+
+
+def needs_second_approval(notice: str, decision: Decision, organisation: Organisation) -> bool:
+    """Whether two different approvers must approve this letter (per profile)."""
+    return organisation.refusal_needs_second_approver and is_refusal(notice, decision)
+
+
+def announced_status(notice: str, decision: Decision, current: Status) -> Status | None:
+    """The status a request takes when this letter is approved; None: it stays."""
+    if is_refusal(notice, decision):
+        return Status.REFUSED
+    if notice == "extension":
+        return Status.EXTENDED
+    if notice == "outcome":
+        return Status.APPROVED
+    if notice == "info_request" and current in (Status.IN_REVIEW, Status.EXTENDED):
+        return Status.AWAITING_INFO
+    return None
+
+
+async def live_draft(session: AsyncSession, request_id: int, notice: str) -> DraftRow | None:
+    """The version of ``notice`` for the request that is waiting for review, if any."""
+    return await session.scalar(
+        select(DraftRow).where(
+            DraftRow.request_id == request_id,
+            DraftRow.notice == notice,
+            DraftRow.status.in_(_LIVE),
+        )
+    )
+
+
+async def drafts_of(session: AsyncSession, request_id: int) -> list[DraftRow]:
+    """Every draft version of a request, oldest first."""
+    rows = await session.scalars(
+        select(DraftRow).where(DraftRow.request_id == request_id).order_by(DraftRow.id)
+    )
+    return list(rows)
+
+
+async def _load(session: AsyncSession, draft_id: int) -> tuple[DraftRow, Request]:
+    draft = await session.get(DraftRow, draft_id)
+    if draft is None:
+        raise DraftNotFound(f"no draft with id {draft_id}")
+    request = await session.get(Request, draft.request_id)
+    assert request is not None  # a foreign key
+    return draft, request
+
+
+def _describe(draft: DraftRow, reference: str | None) -> str:
+    what = f"draft {draft.id} ({draft.notice} v{draft.version}) of {reference}"
+    who = f" by {draft.decided_by_name or draft.decided_by}" if draft.decided_by else ""
+    return f"{what} is already {draft.status}{who}"
+
+
+async def _set_status(
+    session: AsyncSession, draft: DraftRow, reference: str | None, **values: Any
+) -> None:
+    """Compare-and-set: change the draft only if it is still in the status we read."""
+    result = await session.execute(
+        update(DraftRow)
+        .where(DraftRow.id == draft.id, DraftRow.status == draft.status)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        await session.refresh(draft)
+        raise DraftConflict(
+            _describe(draft, reference), decided_by=draft.decided_by_name or draft.decided_by
+        )
+    await session.refresh(draft)
+
+
+async def _add_version(
+    session: AsyncSession,
+    request: Request,
+    previous: DraftRow | None,
+    actor: Actor,
+    reason: str,
+    **values: Any,
+) -> DraftRow:
+    """Supersede ``previous`` (compare-and-set) and add the next version in its place."""
+    if previous is not None:
+        await _set_status(
+            session,
+            previous,
+            request.reference,
+            status=DraftStatus.SUPERSEDED.value,
+            decided_at=utcnow(),
+            decided_by=actor.label,
+            decided_by_name=actor.name,
+        )
+    notice = values["notice"]
+    latest = await session.scalar(
+        select(func.max(DraftRow.version)).where(
+            DraftRow.request_id == request.id, DraftRow.notice == notice
+        )
+    )
+    row = DraftRow(
+        request_id=request.id,
+        version=(latest or 0) + 1,
+        status=DraftStatus.OPEN.value,
+        created_at=utcnow(),
+        created_by=actor.label,
+        created_by_name=actor.name,
+        **values,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(row)
+            await session.flush()
+    except IntegrityError:
+        raise DraftConflict(
+            f"{request.reference}: someone else drafted the {notice} letter at the same "
+            "moment; review their version"
+        ) from None
+    await audit.record(
+        session,
+        request_id=request.id,
+        actor=actor,
+        action=reason,
+        details={
+            "draft_id": row.id,
+            "notice": notice,
+            "version": row.version,
+            "regime": row.regime,
+            "language": row.language,
+            "supersedes": previous.id if previous else None,
+        },
+    )
+    # The staff chat shows every new version with its approve / edit buttons.
+    await outbox.enqueue(
+        session,
+        request.id,
+        outbox.OutboxDraft(
+            channel="staff_chat",
+            notice="draft",
+            dedupe_key=f"draft:{row.id}",
+            payload={
+                "reference": request.reference,
+                "draft_id": row.id,
+                "notice": notice,
+                "version": row.version,
+            },
+        ),
+    )
+    return row
+
+
+def _check_recipient(request: Request) -> str:
+    recipient = reply_address(request)
+    if recipient is None:
+        raise ReviewError(
+            f"{request.reference}: the {request.channel} channel gave no address to answer "
+            "to; record one before drafting a letter"
+        )
+    return recipient
+
+
+async def prepare(
+    session: AsyncSession,
+    organisation: Organisation,
+    engine: ClockEngine,
+    request_id: int,
+    notice: NoticeType,
+    decision: Decision | None = None,
+    *,
+    actor: Actor,
+    regime: Regime | None = None,
+    lang: Language | None = None,
+    today: date | None = None,
+) -> Prepared:
+    """Render ``notice`` for the request and keep it as the live draft of that notice.
+
+    Staff decisions default to the acting staff member as the official and to today as
+    the date sent; the letter is refused (MissingStatutoryFields) while the law's fields
+    are missing, and an illegal status change is refused before anything is written.
+    """
+    request = await session.get(Request, request_id)
+    if request is None:
+        raise lifecycle.RequestNotFound(f"no request with id {request_id}")
+    if request.organisation_id != organisation.id:
+        raise ReviewError(f"{request.reference} belongs to {request.organisation_id}")
+    member = None if actor.kind == "system" else staff_member(organisation, actor)
+    _check_recipient(request)
+    regime = regime or _default_regime(request, notice)
+    if regime not in request.regimes or regime not in NOTICE_REGIMES[notice]:
+        raise ReviewError(
+            f"the {notice} letter does not apply to {request.reference} under {regime} "
+            f"(regimes: {', '.join(request.regimes)})"
+        )
+    letter_lang = lang or cast(Language, request.reply_language)
+    decision = decision or Decision()
+    if member is not None and not decision.official_name:
+        decision = replace(decision, official_name=organisation.text(member.full_name, letter_lang))
+    if decision.sent_on is None and notice != "acknowledgement":
+        decision = replace(decision, sent_on=today or today_in(organisation))
+    target = announced_status(notice, decision, Status(request.status))
+    if target is not None:
+        lifecycle.check_rules(request, Status(request.status), target)
+    facts = with_sent_date(
+        await notice_request(session, request, organisation, regime), engine, decision.sent_on
+    )
+    letter = render(notice, facts, organisation, decision, lang=letter_lang)
+    row = await _add_version(
+        session,
+        request,
+        await live_draft(session, request.id, notice),
+        actor,
+        "draft_prepared",
+        notice=notice,
+        regime=regime,
+        language=letter_lang,
+        request_version=request.version,
+        subject=letter.subject,
+        text=letter.text,
+        html=letter.html,
+        decision=decision.to_json(),
+        edited=False,
+    )
+    return Prepared(draft=row, mismatches=letter.mismatches)
+
+
+def _default_regime(request: Request, notice: NoticeType) -> Regime:
+    if notice == "acknowledgement":
+        return letter_regime(request)
+    for regime in request.regimes:
+        if regime in NOTICE_REGIMES[notice]:
+            return regime
+    raise ReviewError(
+        f"the {notice} letter does not apply to {request.reference} "
+        f"(regimes: {', '.join(request.regimes)})"
+    )
+
+
+def _paragraphs(text: str) -> list[str]:
+    blocks = [block.strip() for block in text.split("\n\n")]
+    return [block for block in blocks if block]
+
+
+async def edit(
+    session: AsyncSession,
+    organisation: Organisation,
+    draft_id: int,
+    *,
+    text: str,
+    actor: Actor,
+    subject: str | None = None,
+) -> Prepared:
+    """Replace the text of a live draft with what a staff member wrote (a new version).
+
+    The letter must still name the request's reference; a first approval of the old
+    version does not carry over to the new text.
+    """
+    staff_member(organisation, actor)
+    draft, request = await _load(session, draft_id)
+    if draft.status not in _LIVE:
+        raise DraftConflict(_describe(draft, request.reference), decided_by=draft.decided_by_name)
+    body = text.replace("\r\n", "\n").strip()
+    title = (subject or draft.subject).strip()
+    reference = request.reference or ""
+    if not body:
+        raise ReviewError(f"{reference}: the new text of the letter is empty")
+    if len(body) > EDITED_TEXT_LIMIT:
+        raise ReviewError(
+            f"{reference}: the letter is {len(body)} characters long; the limit is "
+            f"{EDITED_TEXT_LIMIT} (attach long material as a file)"
+        )
+    if reference not in body:
+        raise ReviewError(
+            f"{reference}: the letter must name its reference {reference} so that the "
+            "requester can quote it"
+        )
+    if not title:
+        raise ReviewError(f"{reference}: the subject of the letter is empty")
+    paragraphs = _paragraphs(body)
+    row = await _add_version(
+        session,
+        request,
+        draft,
+        actor,
+        "draft_edited",
+        notice=draft.notice,
+        regime=draft.regime,
+        language=draft.language,
+        request_version=draft.request_version,
+        subject=title,
+        text="\n\n".join(paragraphs) + "\n",
+        html=html_of(paragraphs),
+        decision=dict(draft.decision),
+        edited=True,
+    )
+    return Prepared(draft=row, mismatches=mismatches({"text": body}, draft.language))
+
+
+async def _redated(
+    session: AsyncSession,
+    organisation: Organisation,
+    engine: ClockEngine,
+    draft: DraftRow,
+    request: Request,
+    today: date,
+) -> tuple[Decision, dict[str, str]]:
+    """The letter as it goes out today: a rendered letter is dated again, an edited one
+    that still carries its old date is refused."""
+    decision = Decision.from_json(draft.decision)
+    letter = {"subject": draft.subject, "text": draft.text, "html": draft.html}
+    if decision.sent_on is None or decision.sent_on == today:
+        return decision, letter
+    lang = cast(Language, draft.language)
+    if draft.edited:
+        if long_date(decision.sent_on, lang) in draft.text:
+            raise StaleDraft(
+                f"{request.reference}: the edited letter says it was sent on "
+                f"{decision.sent_on.isoformat()}; edit the date or prepare it again"
+            )
+        return replace(decision, sent_on=today), letter
+    decision = replace(decision, sent_on=today)
+    regime = cast(Regime, draft.regime)
+    facts = with_sent_date(
+        await notice_request(session, request, organisation, regime), engine, today
+    )
+    again = render(cast(NoticeType, draft.notice), facts, organisation, decision, lang=lang)
+    return decision, {"subject": again.subject, "text": again.text, "html": again.html}
+
+
+async def approve(
+    session: AsyncSession,
+    organisation: Organisation,
+    engine: ClockEngine,
+    draft_id: int,
+    *,
+    actor: Actor,
+    today: date | None = None,
+) -> Approval:
+    """Approve a live draft: send it (through the outbox) and make the change it announces.
+
+    Only approvers and admins approve. A refusal under a profile that wants two approvers
+    waits after the first approval for a different approver. A letter written before the
+    request last changed is refused as stale, never sent.
+    """
+    member = staff_member(organisation, actor)
+    if not member.can_approve:
+        raise NotAllowed(
+            f"{actor.label} is an officer: an approver or admin must approve this letter"
+        )
+    draft, request = await _load(session, draft_id)
+    reference = request.reference
+    if draft.status not in _LIVE:
+        raise DraftConflict(_describe(draft, reference), decided_by=draft.decided_by_name)
+    if request.version != draft.request_version:
+        raise StaleDraft(
+            f"{reference} changed after this {draft.notice} letter was written (it is now "
+            f"{request.status}); prepare the letter again"
+        )
+    recipient = _check_recipient(request)
+    decision = Decision.from_json(draft.decision)
+    if needs_second_approval(draft.notice, decision, organisation):
+        if draft.status == DraftStatus.OPEN.value:
+            await _set_status(
+                session,
+                draft,
+                reference,
+                status=DraftStatus.AWAITING_SECOND.value,
+                first_approved_by=actor.label,
+                first_approved_by_name=actor.name,
+            )
+            await audit.record(
+                session,
+                request_id=request.id,
+                actor=actor,
+                action="draft_first_approval",
+                details={"draft_id": draft.id, "notice": draft.notice, "version": draft.version},
+            )
+            return Approval(draft=draft, complete=False)
+        if draft.first_approved_by == actor.label:
+            raise NotAllowed(
+                f"{reference}: this refusal needs a second approver; you gave the first approval"
+            )
+    decision, letter = await _redated(
+        session, organisation, engine, draft, request, today or today_in(organisation)
+    )
+    await _set_status(
+        session,
+        draft,
+        reference,
+        status=DraftStatus.APPROVED.value,
+        decided_at=utcnow(),
+        decided_by=actor.label,
+        decided_by_name=actor.name,
+        decision=decision.to_json(),
+        **letter,
+    )
+    target = announced_status(draft.notice, decision, Status(request.status))
+    moved = None
+    if target is not None:
+        moved = await lifecycle.transition(
+            session,
+            request.id,
+            expected=Status(request.status),
+            to=target,
+            actor=actor,
+            reason=f"{draft.notice} letter approved",
+            expected_version=draft.request_version,
+        )
+    item = await outbox.enqueue(
+        session,
+        request.id,
+        outbox.OutboxDraft(
+            channel=request.channel,
+            notice=draft.notice,
+            # One acknowledgement per request, whether sent automatically or approved.
+            dedupe_key=(
+                f"acknowledgement:{reference}"
+                if draft.notice == "acknowledgement"
+                else f"draft:{draft.id}:send"
+            ),
+            recipient=recipient,
+            payload={
+                "reference": reference,
+                "draft_id": draft.id,
+                "regime": draft.regime,
+                "language": draft.language,
+                **letter,
+            },
+        ),
+    )
+    if item is None:
+        raise DraftConflict(f"{reference}: this {draft.notice} letter has already been sent")
+    await _set_status(session, draft, reference, outbox_item_id=item.id)
+    await audit.record(
+        session,
+        request_id=request.id,
+        actor=actor,
+        action="draft_approved",
+        details={
+            "draft_id": draft.id,
+            "notice": draft.notice,
+            "version": draft.version,
+            "outbox_item_id": item.id,
+            "first_approved_by": draft.first_approved_by_name,
+            "sha256": hashlib.sha256(letter["text"].encode()).hexdigest(),
+        },
+    )
+    return Approval(draft=draft, complete=True, outbox_item=item, transition=moved)
+
+
+async def discard(
+    session: AsyncSession, organisation: Organisation, draft_id: int, *, actor: Actor, reason: str
+) -> DraftRow:
+    """Drop a live draft without sending it (the reason is kept in the audit trail)."""
+    staff_member(organisation, actor)
+    draft, request = await _load(session, draft_id)
+    if not reason.strip():
+        raise ReviewError(f"{request.reference}: a reason is required to discard a letter")
+    if draft.status not in _LIVE:
+        raise DraftConflict(_describe(draft, request.reference), decided_by=draft.decided_by_name)
+    await _set_status(
+        session,
+        draft,
+        request.reference,
+        status=DraftStatus.DISCARDED.value,
+        decided_at=utcnow(),
+        decided_by=actor.label,
+        decided_by_name=actor.name,
+    )
+    await audit.record(
+        session,
+        request_id=request.id,
+        actor=actor,
+        action="draft_discarded",
+        reason=reason,
+        details={"draft_id": draft.id, "notice": draft.notice, "version": draft.version},
+    )
+    return draft
+
+
+async def record_delivery(session: AsyncSession, item_id: int) -> bool:
+    """Mark an outbox row delivered; a delivered outcome closes its request.
+
+    False when the row was not being sent (another drainer recorded it): nothing changes.
+    """
+    if not await outbox.mark_sent(session, item_id):
+        return False
+    item = await session.get(OutboxItem, item_id)
+    if item is None or item.notice != "outcome" or item.request_id is None:
+        return True
+    request = await session.get(Request, item.request_id)
+    if request is not None and request.status == Status.APPROVED.value:
+        await lifecycle.transition(
+            session,
+            request.id,
+            expected=Status.APPROVED,
+            to=Status.CLOSED,
+            actor=Actor.system("outbox"),
+            reason="outcome delivered",
+            expected_version=request.version,
+        )
+    return True
