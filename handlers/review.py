@@ -293,7 +293,12 @@ async def prepare(
     letter_lang = lang or cast(Language, request.reply_language)
     decision = decision or Decision()
     if member is not None and not decision.official_name:
-        decision = replace(decision, official_name=organisation.text(member.full_name, letter_lang))
+        # The official named in the letter decides: an approver drafting it, otherwise the
+        # person the profile makes answerable for personal data.
+        official = (
+            member.full_name if member.can_approve else organisation.responsible_person.full_name
+        )
+        decision = replace(decision, official_name=organisation.text(official, letter_lang))
     if decision.sent_on is None and notice != "acknowledgement":
         decision = replace(decision, sent_on=today or today_in(organisation))
     target = announced_status(notice, decision, Status(request.status))
