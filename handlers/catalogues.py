@@ -58,7 +58,9 @@ def _read(path: Path, language: str | None = None) -> Catalog:
 def _write_po(path: Path, catalog: Catalog) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as handle:
-        write_po(handle, catalog, width=100, omit_header=False, sort_output=True)
+        write_po(
+            handle, catalog, width=100, omit_header=False, sort_output=True, ignore_obsolete=True
+        )
 
 
 def _mo_bytes(catalog: Catalog) -> bytes:

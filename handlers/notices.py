@@ -269,8 +269,9 @@ def _acknowledgement(
         body.append(
             _(
                 "We will stop selling or sharing your personal information by {opt_out}; "
-                "for this we do not need to verify your identity (section 7026)."
-            ).format(opt_out=_date(request, "opt_out", lang))
+                "under section 7026 of the regulations under {law} we do not need to verify "
+                "your identity for this."
+            ).format(opt_out=_date(request, "opt_out", lang), law=_law("ccpa"))
         )
     body.append(_follow_up(request, organisation))
     return subject, body + _signature(organisation, lang)

@@ -184,7 +184,14 @@ OUTCOMES = {
 # A right-to-know request may be refused when unverified; an opt-out may not (§7026(e)).
 REFUSAL_REQUESTS = {**REQUESTS, "ccpa": replace(REQUESTS["ccpa"], kinds=("access",))}
 
+# An opt-out alone runs only its own clock: no "respond by" date, no verification (§7026).
+OPT_OUT_ONLY = replace(
+    REQUESTS["ccpa"], kinds=("opt_out_sale",), dates={"opt_out": date(2026, 3, 23)}
+)
+REQUEST_FOR_CASE = {"acknowledgement-ccpa-opt-out": OPT_OUT_ONLY}
+
 CASES: list[tuple[str, NoticeType, str, Decision | None]] = [
+    ("acknowledgement-ccpa-opt-out", "acknowledgement", "ccpa", None),
     *[(f"outcome-{r}", "outcome", r, OUTCOMES[r]) for r in ("ua", "gdpr", "ccpa")],
     *[(f"info-request-{r}", "info_request", r, INFO_REQUESTS[r]) for r in ("ua", "gdpr", "ccpa")],
     *[(f"extension-{r}", "extension", r, EXTENSIONS[r]) for r in ("ua", "gdpr", "ccpa")],
@@ -205,7 +212,9 @@ def test_golden_letters(
     lang: Language,
 ) -> None:
     request = (
-        THIRD_PARTY_UA
+        REQUEST_FOR_CASE[name]
+        if name in REQUEST_FOR_CASE
+        else THIRD_PARTY_UA
         if (notice, regime) == ("extension", "ua")
         else OUTCOME_REQUESTS[regime]
         if notice == "outcome"
