@@ -6,13 +6,17 @@ same ``Desk`` here, so there is one place that reads configuration and the envir
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 from handlers.clocks import CalendarSettings, ClockEngine, MartialLawPeriod
 from handlers.db import Database
-from handlers.profiles import DeskConfig, Organisation, load_config
+from handlers.profiles import ENV_ENCRYPTION_KEY, DeskConfig, Organisation, load_config
+from handlers.sealing import Sealer, SealError, new_key
 
 
 def calendar_settings(config: DeskConfig, organisation: Organisation | None) -> CalendarSettings:
@@ -34,6 +38,7 @@ class Desk:
     config: DeskConfig
     db: Database
     _engines: dict[str, ClockEngine] = field(default_factory=dict)
+    _sealer: Sealer | None = None
 
     def clock_engine(self, organisation: Organisation | None = None) -> ClockEngine:
         """The clock engine for an organisation (its GDPR holidays), cached."""
@@ -41,6 +46,35 @@ class Desk:
         if key not in self._engines:
             self._engines[key] = ClockEngine(calendar_settings(self.config, organisation))
         return self._engines[key]
+
+    def sealer(self) -> Sealer:
+        """The key that seals personal data at rest and keys the one-time code digests.
+
+        PRIVACYDESK_ENCRYPTION_KEY when set. The embedded SQLite default otherwise keeps a key
+        file beside the database (created once, readable by its owner only), so the product
+        runs with nothing configured; a shared database needs the variable, the same in every
+        process, or one process could not open what another sealed.
+        """
+        if self._sealer is None:
+            self._sealer = Sealer(self._key())
+        return self._sealer
+
+    def _key(self) -> str:
+        if self.config.encryption_key is not None:
+            return self.config.encryption_key.get_secret_value()
+        url = make_url(self.config.database_url)
+        if not url.drivername.startswith("sqlite") or not url.database:
+            raise SealError(
+                f"set {ENV_ENCRYPTION_KEY} (make one with: privacydesk keygen); every process "
+                "sharing this database needs the same key"
+            )
+        path = Path(url.database).with_suffix(".key")
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(new_key() + "\n")
+        return path.read_text().strip()
 
     async def close(self) -> None:
         """Release the database."""

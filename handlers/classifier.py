@@ -28,16 +28,15 @@ from handlers.kind_rules import (
     CONDITIONAL,
     FAMILIES,
     FAMILY_ROLE,
-    KINDS,
     NEGATION_BEFORE,
     OWN_REQUEST,
     THIRD_PARTY_REQUEST,
     THIRD_PARTY_ROLE,
     THIRD_PARTY_STEMS,
     Family,
-    Kind,
     literals_in,
 )
+from handlers.kinds import KINDS, Kind
 from handlers.language import Lang, detect, script_shares
 from handlers.message_rules import (
     apply_message_rules,

@@ -16,23 +16,11 @@ import importlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Literal, get_args
+from typing import Any, Final
 
 import ahocorasick
 
-Kind = Literal[
-    "access",
-    "erasure",
-    "rectification",
-    "restriction",
-    "portability",
-    "objection",
-    "withdraw_consent",
-    "opt_out_sale",
-    "complaint",
-    "third_party_access",
-]
-KINDS: Final[tuple[Kind, ...]] = get_args(Kind)
+from handlers.kinds import Kind
 
 
 def _s(n: int) -> str:

@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from handlers.kind_rules import CCPA_CONTEXT, NEGATION_BEFORE, Kind
+from handlers.kind_rules import CCPA_CONTEXT, NEGATION_BEFORE
+from handlers.kinds import Kind
 
 _SENTENCE: Final = re.compile(r"[^.!?\n]+")
 _SALE_WORDS: Final = re.compile(

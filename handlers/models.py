@@ -154,6 +154,11 @@ class Request(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"))
     assignee_telegram_id: Mapped[int | None] = mapped_column(BigInteger)
+    #: Identity level the request needs (profiles.IdentityLevel) and the level reached.
+    identity_required: Mapped[str] = mapped_column(String(16), default="staff")
+    identity_level: Mapped[str | None] = mapped_column(String(16))
+    #: The directory's id of the customer the requester was matched to, if any.
+    customer_id: Mapped[str | None] = mapped_column(String(128))
 
     clocks: Mapped[list[ClockRow]] = relationship(
         back_populates="request", order_by="ClockRow.id", lazy="raise"
@@ -318,6 +323,77 @@ class DraftRow(Base):
     decided_by: Mapped[str | None] = mapped_column(String(64))
     decided_by_name: Mapped[str | None] = mapped_column(String(256))
     outbox_item_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
+
+
+class CustomerRow(Base):
+    """A customer in the directory the desk keeps (imported from the company's CSV)."""
+
+    __tablename__ = "customers"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "customer_id", name="uq_customers_org_customer"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    organisation_id: Mapped[str] = mapped_column(String(64))
+    customer_id: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str | None] = mapped_column(String(256))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CustomerContactRow(Base):
+    """One contact point on file for a customer: a normalised e-mail, phone or account."""
+
+    __tablename__ = "customer_contacts"
+    __table_args__ = (
+        UniqueConstraint("customer_pk", "kind", "value", name="uq_customer_contacts_point"),
+        Index("ix_customer_contacts_lookup", "organisation_id", "kind", "value"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    customer_pk: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    organisation_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # email | phone | account
+    value: Mapped[str] = mapped_column(String(320))
+
+
+class VerificationCodeRow(Base):
+    """A one-time code sent to an address; only its keyed hash is stored.
+
+    ``address_hash`` is a keyed hash too, so the per-address rate limit needs no address in
+    clear; ``attempts`` is raised by compare-and-set, so parallel guesses cannot share one.
+    """
+
+    __tablename__ = "verification_codes"
+    __table_args__ = (
+        Index("ix_verification_codes_request", "request_id", "address_hash"),
+        Index("ix_verification_codes_address_created", "address_hash", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"))
+    address_hash: Mapped[str] = mapped_column(String(64))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class VerificationRow(Base):
+    """How, when and by whom a requester was verified, with the evidence."""
+
+    __tablename__ = "verifications"
+    __table_args__ = (Index("ix_verifications_request_id", "request_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"))
+    method: Mapped[str] = mapped_column(String(32))
+    level: Mapped[str] = mapped_column(String(16))
+    evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+    actor_name: Mapped[str | None] = mapped_column(String(256))
 
 
 class StaffRow(Base):

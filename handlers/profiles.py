@@ -36,6 +36,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from handlers.errors import DeskError
+from handlers.kinds import KINDS, Kind
 
 __all__ = [
     "DEFAULT_CONFIG_FILE",
@@ -374,6 +375,110 @@ class Calendars(_Section):
         return any(period.covers(day) for period in self.martial_law)
 
 
+IdentityLevel = Literal["none", "contact", "customer", "staff"]
+#: Weakest to strongest: each level also satisfies the ones before it.
+IDENTITY_LEVELS: Final[tuple[IdentityLevel, ...]] = get_args(IdentityLevel)
+
+_DEFAULT_KIND_LEVELS: Final[dict[Kind, IdentityLevel]] = {
+    # Handing data over or acting on an account needs a contact point the customer has on file.
+    "access": "customer",
+    "portability": "customer",
+    # Changing or deleting data: control of the address or phone the request came from.
+    "erasure": "contact",
+    "rectification": "contact",
+    "restriction": "contact",
+    # Someone else's data: staff check the mandate and the documents.
+    "third_party_access": "staff",
+    # Stopping use and complaining harm no one if a stranger asks (GDPR Art. 12(6): ask only
+    # on reasonable doubt; CCPA §7026: an opt-out may not require verification).
+    "objection": "none",
+    "withdraw_consent": "none",
+    "opt_out_sale": "none",
+    "complaint": "none",
+}
+
+
+class IdentityPolicy(_Section):
+    """How sure the desk must be of who is asking before it acts, per request kind.
+
+    Levels: ``none``; ``contact`` — the requester controls the address or phone the request
+    came from (a mailbox code, a reply to our letter, a contact shared with the bot);
+    ``customer`` — that contact point is also on file for a customer in the directory;
+    ``staff`` — a staff member checks the documents and marks the request verified. A request
+    needs the strongest level among its kinds; ``regimes`` overrides ``kinds`` per regime.
+    """
+
+    kinds: dict[Kind, IdentityLevel] = Field(default_factory=lambda: dict(_DEFAULT_KIND_LEVELS))
+    regimes: dict[Regime, dict[Kind, IdentityLevel]] = Field(default_factory=dict)
+    #: Level of a request whose kinds are not known yet.
+    default: IdentityLevel = "contact"
+    code_lifetime_minutes: Annotated[int, Field(ge=1, le=60)] = 10
+    code_attempts: Annotated[int, Field(ge=1, le=10)] = 5
+    codes_per_address_per_hour: Annotated[int, Field(ge=1, le=20)] = 5
+    #: Days after the identity request on which an unverified requester is reminded.
+    reminder_days: list[Annotated[int, Field(ge=1)]] = Field(default_factory=lambda: [1, 3])
+    #: Calendar days after which an unverified request closes as unverifiable.
+    expire_after_days: Annotated[int, Field(ge=1, le=90)] = 30
+
+    @model_validator(mode="after")
+    def _opt_out_needs_no_identity(self) -> Self:
+        problems: list[tuple[Loc, str, object]] = []
+        for regime in REGIMES:
+            level = self.level_for("opt_out_sale", regime)
+            if regime == "ccpa" and level != "none":
+                where: Loc = (
+                    ("regimes", "ccpa", "opt_out_sale")
+                    if "opt_out_sale" in self.regimes.get("ccpa", {})
+                    else ("kinds", "opt_out_sale")
+                )
+                problems.append(
+                    (
+                        where,
+                        "must be 'none': a CCPA opt-out of sale or sharing may not require "
+                        "identity verification (Cal. Code Regs. tit. 11, §7026(d))",
+                        level,
+                    )
+                )
+        days = self.reminder_days
+        if days != sorted(set(days)) or (days and days[-1] >= self.expire_after_days):
+            problems.append(
+                (
+                    ("reminder_days",),
+                    "must be increasing and each before expire_after_days "
+                    f"({self.expire_after_days})",
+                    days,
+                )
+            )
+        _raise_problems("IdentityPolicy", problems)
+        return self
+
+    def level_for(self, kind: Kind, regime: Regime) -> IdentityLevel:
+        """The level one kind needs under one regime."""
+        override = self.regimes.get(regime, {})
+        return override.get(kind) or self.kinds.get(kind) or self.default
+
+    def required(self, kinds: Iterable[str], regimes: Iterable[str]) -> IdentityLevel:
+        """The level a request needs: the strongest over its kinds and regimes."""
+        wanted = [
+            self.level_for(kind, regime)  # type: ignore[arg-type]
+            for kind in kinds
+            if kind in KINDS
+            for regime in regimes
+        ]
+        if not wanted:
+            return self.default
+        return max(wanted, key=IDENTITY_LEVELS.index)
+
+
+def satisfies(achieved: IdentityLevel | None, required: IdentityLevel) -> bool:
+    """Whether a verification at ``achieved`` is enough for ``required``."""
+    if required == "none":
+        return True
+    return achieved is not None and IDENTITY_LEVELS.index(achieved) >= IDENTITY_LEVELS.index(
+        required
+    )
+
+
 class Mailbox(_Section):
     """A support mailbox the desk reads requests from and answers from.
 
@@ -494,6 +599,7 @@ class Organisation(_Section):
     staff_chat_id: int | None = None
     acknowledge_automatically: bool = True
     refusal_needs_second_approver: bool = False
+    identity: IdentityPolicy = Field(default_factory=IdentityPolicy)
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Self:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 
 from handlers.classifier import classify
-from handlers.kind_rules import FAMILIES, KINDS
+from handlers.kind_rules import FAMILIES
+from handlers.kinds import KINDS
 
 POSITIVES = [
     # (language, text, kinds)

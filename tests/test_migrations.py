@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, text
 
 from handlers.db import Database, DatabaseError
 from handlers.models import Base, Request
@@ -44,19 +44,17 @@ async def test_a_fresh_database_is_refused_until_init(tmp_path: Path) -> None:
 async def test_upgrading_an_older_database_keeps_its_requests(tmp_path: Path) -> None:
     old = Database(f"sqlite:///{tmp_path / 'old.sqlite3'}")
     assert await old.upgrade("0001") == "0001"
+    # Written with the 0001 columns only: today's model has columns 0001 does not.
     async with old.transaction() as session:
-        session.add(
-            Request(
-                reference="PD-2026-000001",
-                organisation_id="justschool",
-                channel="email",
-                external_id="<kept@x>",
-                language="uk",
-                reply_language="uk",
-                kinds=["access"],
-                regimes=["ua"],
-                received_at=datetime(2026, 11, 2, tzinfo=UTC),
-            )
+        await session.execute(
+            text(
+                "INSERT INTO requests (reference, organisation_id, channel, external_id, "
+                "language, reply_language, kinds, regimes, third_party, status, version, "
+                "received_at, created_at, updated_at) VALUES ('PD-2026-000001', 'justschool', "
+                "'email', '<kept@x>', 'uk', 'uk', '[\"access\"]', '[\"ua\"]', 0, 'received', 1, "
+                ":at, :at, :at)"
+            ),
+            {"at": datetime(2026, 11, 2)},
         )
     with pytest.raises(DatabaseError, match="at revision 0001"):
         await old.require_current()
@@ -64,8 +62,13 @@ async def test_upgrading_an_older_database_keeps_its_requests(tmp_path: Path) ->
     assert head != "0001"
     await old.require_current()
     async with old.sessions() as session:
-        kept = await session.scalar(select(Request.reference))
-    assert kept == "PD-2026-000001"
+        kept = await session.scalar(select(Request))
+    assert kept is not None
+    assert (kept.reference, kept.identity_required, kept.identity_level) == (
+        "PD-2026-000001",
+        "staff",  # nothing recorded how it was verified: a staff member checks
+        None,
+    )
     await old.close()
 
 
