@@ -384,11 +384,21 @@ def _print_detail(detail: queries.RequestDetail, today: date) -> None:
     console.print(timeline)
 
 
+@click.command()
+def keygen() -> None:
+    """Print a new key for PRIVACYDESK_ENCRYPTION_KEY (personal data sealed at rest)."""
+    from handlers.sealing import new_key
+
+    click.echo(new_key())
+
+
 def _register_commands() -> None:
-    from bot import cli_classify, cli_preview
+    from bot import cli_classify, cli_directory, cli_preview
 
     cli.add_command(cli_classify.classify)
     cli.add_command(cli_preview.preview)
+    cli.add_command(cli_directory.directory)
+    cli.add_command(keygen)
 
 
 _register_commands()

@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 
 from handlers.clocks import CalendarSettings, ClockEngine, MartialLawPeriod
 from handlers.db import Database
+from handlers.directory import Directory, DirectoryError, SqlDirectory, TableDirectory
 from handlers.profiles import ENV_ENCRYPTION_KEY, DeskConfig, Organisation, load_config
 from handlers.sealing import Sealer, SealError, new_key
 
@@ -37,8 +38,10 @@ class Desk:
 
     config: DeskConfig
     db: Database
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     _engines: dict[str, ClockEngine] = field(default_factory=dict)
     _sealer: Sealer | None = None
+    _directories: dict[str, Directory] = field(default_factory=dict)
 
     def clock_engine(self, organisation: Organisation | None = None) -> ClockEngine:
         """The clock engine for an organisation (its GDPR holidays), cached."""
@@ -76,12 +79,36 @@ class Desk:
                 handle.write(new_key() + "\n")
         return path.read_text().strip()
 
+    def directory(self, organisation: Organisation) -> Directory:
+        """Where ``organisation``'s customers are looked up (its profile says which source)."""
+        if organisation.id not in self._directories:
+            source = organisation.directory
+            if source.source == "table":
+                found: Directory = TableDirectory(self.db, organisation.id)
+            else:
+                url = source.url(self.env)
+                if url is None or source.query is None:
+                    raise DirectoryError(
+                        f"{organisation.id}: the customer directory needs the environment "
+                        f"variable {source.url_env} (the company database URL)"
+                    )
+                found = SqlDirectory(url.get_secret_value(), source.query, source.phone_region)
+            self._directories[organisation.id] = found
+        return self._directories[organisation.id]
+
     async def close(self) -> None:
-        """Release the database."""
+        """Release the database and the directory connections."""
+        for directory in self._directories.values():
+            if isinstance(directory, SqlDirectory):
+                await directory.close()
         await self.db.close()
 
 
 def build_desk(config_path: Path | str | None = None, env: Mapping[str, str] | None = None) -> Desk:
     """Load the configuration and open (lazily) the database it names."""
     config = load_config(config_path, env)
-    return Desk(config=config, db=Database(config.database_url))
+    return Desk(
+        config=config,
+        db=Database(config.database_url),
+        env=dict(os.environ if env is None else env),
+    )

@@ -479,6 +479,68 @@ def satisfies(achieved: IdentityLevel | None, required: IdentityLevel) -> bool:
     )
 
 
+_DIRECTORY_PARAMETERS: Final = ("email", "phone", "account")
+_BIND_PARAMETER: Final = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+class DirectorySource(_Section):
+    """Where the desk looks customers up by e-mail, phone or account number.
+
+    ``table``: the directory the desk keeps (``privacydesk directory import FILE``).
+    ``sql``: a read-only, parametrised query against the company's own database; the URL
+    comes from the environment variable ``url_env`` (it usually holds a password), and the
+    query takes ``:email``, ``:phone`` and ``:account`` and returns ``customer_id`` with any
+    of ``name``, ``email``, ``phone``, ``account``.
+    """
+
+    source: Literal["table", "sql"] = "table"
+    url_env: EnvName | None = None
+    query: Text | None = None
+    #: Region for phone numbers written without a country code.
+    phone_region: CountryCode = "UA"
+
+    @model_validator(mode="after")
+    def _check_sql(self) -> Self:
+        problems: list[tuple[Loc, str, object]] = []
+        if self.source == "sql":
+            for key in ("url_env", "query"):
+                if getattr(self, key) is None:
+                    problems.append(((key,), "missing required key (source is 'sql')", None))
+        if self.query is not None:
+            query = self.query.strip().rstrip(";")
+            if not re.match(r"(?is)^\s*(select|with)\b", query) or ";" in query:
+                problems.append(
+                    (("query",), "must be one SELECT statement (the directory only reads)", query)
+                )
+            names = set(_BIND_PARAMETER.findall(query))
+            unknown = sorted(names - set(_DIRECTORY_PARAMETERS))
+            if unknown:
+                problems.append(
+                    (
+                        ("query",),
+                        f"unknown parameter(s) {', '.join(':' + n for n in unknown)}; "
+                        "use :email, :phone and :account",
+                        query,
+                    )
+                )
+            elif not names:
+                problems.append(
+                    (
+                        ("query",),
+                        "takes no parameter; look customers up with :email, :phone or "
+                        ":account (values are never pasted into the SQL)",
+                        query,
+                    )
+                )
+        _raise_problems("DirectorySource", problems)
+        return self
+
+    def url(self, env: Mapping[str, str]) -> SecretStr | None:
+        """The company database URL from ``env[url_env]``; None when unset."""
+        value = env.get(self.url_env) if self.url_env else None
+        return SecretStr(value) if value else None
+
+
 class Mailbox(_Section):
     """A support mailbox the desk reads requests from and answers from.
 
@@ -600,6 +662,7 @@ class Organisation(_Section):
     acknowledge_automatically: bool = True
     refusal_needs_second_approver: bool = False
     identity: IdentityPolicy = Field(default_factory=IdentityPolicy)
+    directory: DirectorySource = Field(default_factory=DirectorySource)
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Self:
