@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from handlers.classifier import classify  # noqa: E402
-from handlers.kind_rules import KINDS  # noqa: E402
+from handlers.kinds import KINDS  # noqa: E402
 
 DATA = REPO / "tests" / "data"
 TARGETS = {

@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from handlers.clocks import CalendarSettings, ClockEngine, MartialLawPeriod
 from handlers.db import Database
 from handlers.directory import Directory, DirectoryError, SqlDirectory, TableDirectory
+from handlers.identity import IdentityDesk
 from handlers.profiles import ENV_ENCRYPTION_KEY, DeskConfig, Organisation, load_config
 from handlers.sealing import Sealer, SealError, new_key
 
@@ -65,7 +66,7 @@ class Desk:
     def _key(self) -> str:
         if self.config.encryption_key is not None:
             return self.config.encryption_key.get_secret_value()
-        url = make_url(self.config.database_url)
+        url = make_url(self.db.url)
         if not url.drivername.startswith("sqlite") or not url.database:
             raise SealError(
                 f"set {ENV_ENCRYPTION_KEY} (make one with: privacydesk keygen); every process "
@@ -95,6 +96,15 @@ class Desk:
                 found = SqlDirectory(url.get_secret_value(), source.query, source.phone_region)
             self._directories[organisation.id] = found
         return self._directories[organisation.id]
+
+    def identity(self, organisation: Organisation) -> IdentityDesk:
+        """What identity checks for ``organisation`` work with."""
+        return IdentityDesk(
+            organisation=organisation,
+            engine=self.clock_engine(organisation),
+            sealer=self.sealer(),
+            directory=self.directory(organisation),
+        )
 
     async def close(self) -> None:
         """Release the database and the directory connections."""

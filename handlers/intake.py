@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import audit, outbox, review
+from handlers import audit, identity, outbox, review
 from handlers.acknowledgements import queue_acknowledgement, reply_address
 from handlers.audit import Actor
 from handlers.clocks import Clock, ClockEngine, Regime
@@ -199,6 +199,9 @@ async def _create(
             dedupe_key=f"staff_card:{request.reference}",
             payload={"reference": request.reference},
         ),
+    )
+    await identity.start(
+        session, organisation, request, actor=Actor.system(f"intake:{draft.channel}")
     )
     if organisation.acknowledge_automatically:
         await queue_acknowledgement(session, organisation, request, automated=draft.automated)

@@ -396,6 +396,24 @@ class VerificationRow(Base):
     actor_name: Mapped[str | None] = mapped_column(String(256))
 
 
+class IdentityLinkRow(Base):
+    """A Telegram user who proved control of an e-mail address (cross-channel link)."""
+
+    __tablename__ = "identity_links"
+    __table_args__ = (
+        UniqueConstraint(
+            "organisation_id", "telegram_user_id", "email", name="uq_identity_links_user_email"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    organisation_id: Mapped[str] = mapped_column(String(64))
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger)
+    email: Mapped[str] = mapped_column(String(320))
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"))
+    verified_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class StaffRow(Base):
     """A staff member allowed to act for an organisation, mirrored from its profile."""
 

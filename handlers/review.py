@@ -1,7 +1,8 @@
 """Letters staff review before they leave the desk: prepare, edit, approve, discard.
 
 Outcomes, refusals, extensions, decisions and information requests are always drafts
-first; acknowledgements are drafts when the profile does not send them automatically.
+first, and an outcome only for a requester verified to the level the request needs;
+acknowledgements are drafts when the profile does not send them automatically.
 Approval is one transaction: a compare-and-set on the draft (two staff pressing approve at
 once send one letter), the status change the letter announces (compare-and-set on the
 request version the letter was written against), the outbox row carrying exactly the
@@ -25,6 +26,7 @@ from handlers.audit import Actor
 from handlers.clocks import ClockEngine
 from handlers.errors import DeskError
 from handlers.formatting import long_date
+from handlers.identity import require_verified
 from handlers.models import (
     LIVE_DRAFT_STATUSES,
     DraftRow,
@@ -36,7 +38,8 @@ from handlers.models import (
 )
 from handlers.notice_request import notice_request, with_sent_date
 from handlers.notices import NOTICE_REGIMES, Decision, NoticeType, html_of, render
-from handlers.profiles import Language, Organisation, Regime, StaffMember
+from handlers.profiles import Language, Organisation, Regime
+from handlers.staff import NotAllowed, staff_member
 from handlers.staff_input import LanguageMismatch, mismatches
 from handlers.staff_texts import today_in
 
@@ -51,10 +54,6 @@ class ReviewError(DeskError):
 
 class DraftNotFound(ReviewError):
     """No draft has this id."""
-
-
-class NotAllowed(ReviewError):
-    """The actor may not take this action (not staff, or not an approver)."""
 
 
 class DraftConflict(ReviewError):
@@ -85,16 +84,6 @@ class Approval:
     complete: bool
     outbox_item: OutboxItem | None = None
     transition: lifecycle.Transition | None = None
-
-
-def staff_member(organisation: Organisation, actor: Actor) -> StaffMember:
-    """The configured staff member behind ``actor``; anyone else may not act."""
-    member = None
-    if actor.kind == "staff" and actor.id is not None and actor.id.isdigit():
-        member = organisation.staff_member(int(actor.id))
-    if member is None:
-        raise NotAllowed(f"{actor.label} is not staff of {organisation.id} and may not act")
-    return member
 
 
 def is_refusal(notice: str, decision: Decision) -> bool:
@@ -304,6 +293,8 @@ async def prepare(
     target = announced_status(notice, decision, Status(request.status))
     if target is not None:
         lifecycle.check_rules(request, Status(request.status), target)
+    if notice == "outcome":  # the letter that answers, often with personal data
+        require_verified(request, "the outcome")
     facts = with_sent_date(
         await notice_request(session, request, organisation, regime), engine, decision.sent_on
     )
@@ -460,6 +451,8 @@ async def approve(
             f"{request.status}); prepare the letter again"
         )
     recipient = _check_recipient(request)
+    if draft.notice == "outcome":
+        require_verified(request, "the outcome")
     decision = Decision.from_json(draft.decision)
     if needs_second_approval(draft.notice, decision, organisation):
         if draft.status == DraftStatus.OPEN.value:
@@ -589,6 +582,10 @@ async def record_delivery(session: AsyncSession, item_id: int) -> bool:
     if not await outbox.mark_sent(session, item_id):
         return False
     item = await session.get(OutboxItem, item_id)
+    if item is not None and "sealed" in item.payload:
+        # A one-time code travels sealed and is forgotten once delivered.
+        item.payload = {k: v for k, v in item.payload.items() if k != "sealed"}
+        await session.flush()
     if item is None or item.notice != "outcome" or item.request_id is None:
         return True
     request = await session.get(Request, item.request_id)

@@ -1,4 +1,4 @@
-"""Mirror the staff of each organisation profile into the database.
+"""Who may act: the staff of each organisation profile, and their mirror in the database.
 
 The profile is the source of truth for who may act; the table exists so the audit
 trail and the staff chat can join on it, and so removed staff are kept (inactive)
@@ -14,8 +14,24 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.audit import Actor
+from handlers.errors import DeskError
 from handlers.models import StaffRow, utcnow
-from handlers.profiles import Organisation
+from handlers.profiles import Organisation, StaffMember
+
+
+class NotAllowed(DeskError):
+    """The actor may not take this action (not staff, or not an approver)."""
+
+
+def staff_member(organisation: Organisation, actor: Actor) -> StaffMember:
+    """The configured staff member behind ``actor``; anyone else may not act."""
+    member = None
+    if actor.kind == "staff" and actor.id is not None and actor.id.isdigit():
+        member = organisation.staff_member(int(actor.id))
+    if member is None:
+        raise NotAllowed(f"{actor.label} is not staff of {organisation.id} and may not act")
+    return member
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,13 @@ from typing import Any
 
 import asyncpg
 import pytest
+from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 
 from bot.composition import Desk
 from handlers.db import Database
 from handlers.profiles import DeskConfig, Organisation, load_config
+from handlers.sealing import new_key
 
 PG_URL = os.environ.get("PRIVACYDESK_TEST_POSTGRES_URL", "").strip()
 BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]
@@ -135,10 +137,19 @@ def config() -> DeskConfig:
     return load_config(REFERENCE, env={})
 
 
+#: One key for the whole run: tests never write key files beside a database.
+TEST_KEY = new_key()
+
+
+def keyed(config: DeskConfig) -> DeskConfig:
+    """``config`` with the test run's encryption key."""
+    return config.model_copy(update={"encryption_key": SecretStr(TEST_KEY)})
+
+
 @pytest.fixture
 def desk(config: DeskConfig, db: Database) -> Desk:
-    """The reference configuration over this test's database."""
-    return Desk(config=config, db=db)
+    """The reference configuration over this test's database, with an encryption key."""
+    return Desk(config=keyed(config), db=db)
 
 
 def org(config: DeskConfig, regime: str) -> Organisation:

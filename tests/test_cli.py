@@ -191,7 +191,7 @@ async def test_init_queue_and_show_on_a_real_database(database_url: str, tmp_pat
         await transition(
             session,
             first.request.id,
-            expected=Status.RECEIVED,
+            expected=Status.AWAITING_IDENTITY,
             to=Status.IN_REVIEW,
             actor=Actor.staff(officer.telegram_user_id, officer.full_name["uk"]),
             reason="identity confirmed",
@@ -225,9 +225,10 @@ async def test_init_queue_and_show_on_a_real_database(database_url: str, tmp_pat
     assert shown["reference"] == first.request.reference
     assert [(e["action"], e["from"], e["to"]) for e in shown["timeline"]] == [
         ("received", None, "received"),
-        ("transition", "received", "in_review"),
+        ("transition", "received", "awaiting_identity"),
+        ("transition", "awaiting_identity", "in_review"),
     ]
-    assert shown["timeline"][1]["actor_name"] == officer.full_name["uk"]
+    assert shown["timeline"][2]["actor_name"] == officer.full_name["uk"]
     assert {c["name"] for c in shown["clocks"]} == {"decision", "satisfy"}
     readable = run("show", str(first.request.reference), cwd=tmp_path, env=env).stdout
     assert "identity confirmed" in readable

@@ -48,7 +48,10 @@ async def test_a_ukrainian_request_is_queued_with_its_statutory_clocks(
     assert result.created
     request = result.request
     assert request.reference == f"PD-2026-{request.id:06d}"
-    assert request.status == "received"
+    # Erasure needs control of the address (the profile's policy): identity comes first.
+    assert request.status == "awaiting_identity"
+    assert request.identity_required == "contact"
+    assert request.identity_level is None
     assert request.regimes == ["ua"]
     assert request.reply_language == "uk"
     async with desk.db.sessions() as session:
@@ -69,7 +72,8 @@ async def test_a_ukrainian_request_is_queued_with_its_statutory_clocks(
     assert clocks["satisfy"][:2] == (date(2027, 1, 25), date(2027, 1, 22))
     assert "16(5)" in clocks["decision"][2]
     assert [(e.action, e.to_status, e.actor) for e in events] == [
-        ("received", "received", "system:intake:email")
+        ("received", "received", "system:intake:email"),
+        ("transition", "awaiting_identity", "system:intake:email"),
     ]
     assert [(m.direction, m.body) for m in messages] == [
         ("inbound", "Прошу видалити мої персональні дані.")
@@ -82,6 +86,7 @@ async def test_a_ukrainian_request_is_queued_with_its_statutory_clocks(
     assert letter["language"] == "uk"
     assert letter["subject"] == f"Ми отримали ваш запит {request.reference}"
     assert "8 січня 2027" in letter["text"]  # the decision date the law promises
+    assert "переконатися, що його надіслали саме ви" in letter["text"]
 
 
 async def test_third_party_requests_get_the_postponement_clock(
@@ -143,7 +148,7 @@ async def test_the_same_message_twice_makes_one_request(desk: Desk, config: Desk
     assert second.request.id == first.request.id
     assert await count(desk.db, Request) == 1
     assert await count(desk.db, OutboxItem) == 2  # one staff card, one acknowledgement
-    assert await count(desk.db, AuditEvent) == 1
+    assert await count(desk.db, AuditEvent) == 2  # received, awaiting identity
 
 
 async def test_concurrent_submits_of_one_message_from_several_processes_make_one_request(

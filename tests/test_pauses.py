@@ -97,8 +97,9 @@ async def test_a_pause_moves_only_the_gdpr_clocks(
             await session.scalars(select(AuditEvent).where(AuditEvent.request_id == rid))
         ).all()
     assert [(p.started_on, p.ended_on) for p in stored] == [(date(2026, 2, 2), date(2026, 2, 12))]
-    assert [e.action for e in events] == ["received", "clock_paused", "clock_resumed"]
-    assert events[2].details["targets"]["respond"] == ["2026-02-27", "2026-03-10"]
+    actions = [e.action for e in events]
+    assert actions == ["received", "transition", "clock_paused", "clock_resumed"]
+    assert events[3].details["targets"]["respond"] == ["2026-02-27", "2026-03-10"]
 
     async with db.transaction() as session:
         with pytest.raises(PauseError, match="not paused"):

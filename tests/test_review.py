@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.composition import Desk
-from handlers import lifecycle, review
+from handlers import identity, lifecycle, review
 from handlers.audit import Actor
 from handlers.clocks import PostponementForbidden
 from handlers.db import Database
@@ -19,8 +19,9 @@ from handlers.models import AuditEvent, DraftRow, OutboxItem, Request, Status
 from handlers.notices import Decision, MissingStatutoryFields
 from handlers.outbox import claim_due
 from handlers.profiles import DeskConfig, Organisation
+from handlers.staff import NotAllowed
 
-from .conftest import org
+from .conftest import keyed, org
 from .test_intake import draft
 
 TODAY = date(2027, 1, 4)
@@ -35,26 +36,34 @@ STRANGER = Actor.staff(999999, "Somebody Else")
 async def queued(
     desk: Desk, organisation: Organisation, key: str, status: Status, **changes: Any
 ) -> Request:
-    """A request queued by intake and moved to ``status`` by the state machine."""
+    """A request queued by intake, its requester verified by staff, moved to ``status``."""
     engine = desk.clock_engine(organisation)
-    request = (
-        await submit(desk.db, organisation, engine, draft(organisation, key, **changes))
-    ).request
-    path = {
-        Status.RECEIVED: [],
-        Status.IN_REVIEW: [Status.IN_REVIEW],
-        Status.EXTENDED: [Status.IN_REVIEW, Status.EXTENDED],
-    }[status]
-    current = Status.RECEIVED
-    for step in path:
+    draft_ = draft(organisation, key, **changes)
+    request = (await submit(desk.db, organisation, engine, draft_)).request
+    admin = next(m for m in organisation.staff if m.role == "admin")
+    if status is not Status.RECEIVED and request.status == Status.AWAITING_IDENTITY.value:
+        async with desk.db.transaction() as session:
+            await identity.verify_manually(
+                session,
+                desk.identity(organisation),
+                request.id,
+                actor=Actor.staff(admin.telegram_user_id, admin.full_name["en"]),
+                reason="documents checked",
+            )
+    if status is Status.EXTENDED:
         async with desk.db.transaction() as session:
             await lifecycle.transition(
-                session, request.id, expected=current, to=step, actor=Actor.system(), reason="test"
+                session,
+                request.id,
+                expected=Status.IN_REVIEW,
+                to=Status.EXTENDED,
+                actor=Actor.system(),
+                reason="test",
             )
-        current = step
     async with desk.db.sessions() as session:
         fresh = await session.get(Request, request.id)
         assert fresh is not None
+        assert status is Status.RECEIVED or fresh.status == status.value
         return fresh
 
 
@@ -161,10 +170,10 @@ async def test_only_configured_staff_act_and_only_approvers_approve(
     request = await queued(
         desk, services, "<perm@x>", Status.IN_REVIEW, language="en", kinds=("erasure",)
     )
-    with pytest.raises(review.NotAllowed, match="staff:999999 is not staff of justservices"):
+    with pytest.raises(NotAllowed, match="staff:999999 is not staff of justservices"):
         await prepare(desk, services, request, "outcome", actor=STRANGER)
     # A JustSchool approver is nobody at Just Services.
-    with pytest.raises(review.NotAllowed):
+    with pytest.raises(NotAllowed):
         await prepare(desk, services, request, "outcome", actor=APPROVER)
     assert await rows(desk.db, DraftRow, request_id=request.id) == []
 
@@ -172,9 +181,9 @@ async def test_only_configured_staff_act_and_only_approvers_approve(
     outcome = await prepare(desk, services, request, "outcome", actor=officer)
     # An officer drafts; the letter names the responsible person, who is answerable.
     assert outcome.decision["official_name"] == "Moroz Daria Serhiivna"
-    with pytest.raises(review.NotAllowed, match="officer: an approver or admin must approve"):
+    with pytest.raises(NotAllowed, match="officer: an approver or admin must approve"):
         await approve(desk, services, outcome.id, officer)
-    with pytest.raises(review.NotAllowed):
+    with pytest.raises(NotAllowed):
         await approve(desk, services, outcome.id, STRANGER)
     assert await sent_letters(desk.db, request.id) == []
     approval = await approve(desk, services, outcome.id, SERVICES_ADMIN)
@@ -280,9 +289,9 @@ async def test_a_ukrainian_refusal_needs_two_different_approvers(
     assert not first.complete
     assert first.draft.status == "awaiting_second"
     assert await sent_letters(desk.db, request.id) == []
-    with pytest.raises(review.NotAllowed, match="you gave the first approval"):
+    with pytest.raises(NotAllowed, match="you gave the first approval"):
         await approve(desk, school, refusal.id, APPROVER)
-    with pytest.raises(review.NotAllowed):
+    with pytest.raises(NotAllowed):
         await approve(desk, school, refusal.id, OFFICER)
     second = await approve(desk, school, refusal.id, ADMIN)
     assert second.complete
@@ -387,7 +396,7 @@ async def test_discarding_keeps_the_reason_and_sends_nothing(
 
 async def test_two_approvers_at_once_send_one_letter(database_url: str, config: DeskConfig) -> None:
     services = org(config, "gdpr")
-    setup = Desk(config=config, db=Database(database_url))
+    setup = Desk(config=keyed(config), db=Database(database_url))
     request = await queued(
         setup, services, "<race@x>", Status.IN_REVIEW, language="en", kinds=("erasure",)
     )
@@ -401,7 +410,7 @@ async def test_two_approvers_at_once_send_one_letter(database_url: str, config: 
             ]
         }
     )
-    desks = [Desk(config=config, db=Database(database_url)) for _ in range(2)]
+    desks = [Desk(config=keyed(config), db=Database(database_url)) for _ in range(2)]
     results = await asyncio.gather(
         approve(desks[0], services2, outcome.id, SERVICES_ADMIN),
         approve(desks[1], services2, outcome.id, second_admin),
@@ -428,11 +437,11 @@ async def test_one_live_version_per_notice_even_for_racing_drafters(
     database_url: str, config: DeskConfig
 ) -> None:
     services = org(config, "gdpr")
-    setup = Desk(config=config, db=Database(database_url))
+    setup = Desk(config=keyed(config), db=Database(database_url))
     request = await queued(
         setup, services, "<fork@x>", Status.IN_REVIEW, language="en", kinds=("erasure",)
     )
-    desks = [Desk(config=config, db=Database(database_url)) for _ in range(4)]
+    desks = [Desk(config=keyed(config), db=Database(database_url)) for _ in range(4)]
     results = await asyncio.gather(
         *(prepare(d, services, request, "outcome", actor=SERVICES_ADMIN) for d in desks),
         return_exceptions=True,

@@ -1,4 +1,4 @@
-"""Identity verification: the customer directory, one-time codes, verifications.
+"""Identity verification: the customer directory, one-time codes, verifications, links.
 
 Revision ID: 0004
 Revises: 0003
@@ -106,10 +106,27 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_verifications")),
     )
     op.create_index("ix_verifications_request_id", "verifications", ["request_id"])
+    op.create_table(
+        "identity_links",
+        sa.Column("id", _ID, nullable=False),
+        sa.Column("organisation_id", sa.String(64), nullable=False),
+        sa.Column("telegram_user_id", sa.BigInteger(), nullable=False),
+        sa.Column("email", sa.String(320), nullable=False),
+        sa.Column("request_id", _ID, nullable=True),
+        sa.Column("verified_at", _AT, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["request_id"], ["requests.id"], name=op.f("fk_identity_links_request_id_requests")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_identity_links")),
+        sa.UniqueConstraint(
+            "organisation_id", "telegram_user_id", "email", name="uq_identity_links_user_email"
+        ),
+    )
 
 
 def downgrade() -> None:
     """Drop what upgrade added."""
+    op.drop_table("identity_links")
     op.drop_index("ix_verifications_request_id", table_name="verifications")
     op.drop_table("verifications")
     op.drop_index("ix_verification_codes_address_created", table_name="verification_codes")
