@@ -111,8 +111,12 @@ def query(
 class Directory(Protocol):
     """Anything that finds customers by their contact points."""
 
-    async def lookup(self, wanted: Query) -> list[Customer]:
-        """Every customer with any of the contact points of ``wanted``; [] when none."""
+    async def lookup(self, wanted: Query, *, session: AsyncSession | None = None) -> list[Customer]:
+        """Every customer with any of the contact points of ``wanted``; [] when none.
+
+        ``session``: the caller's transaction, for a directory kept in the desk's own
+        database (a second connection would wait for the caller's write lock on SQLite).
+        """
         ...
 
 
@@ -123,22 +127,29 @@ class TableDirectory:
     db: Database
     organisation_id: str
 
-    async def lookup(self, wanted: Query) -> list[Customer]:
+    async def lookup(self, wanted: Query, *, session: AsyncSession | None = None) -> list[Customer]:
         points = wanted.points()
         if not points:
             return []
-        async with self.db.sessions() as session:
-            pks = list(
-                await session.scalars(
-                    select(CustomerContactRow.customer_pk)
-                    .where(
-                        CustomerContactRow.organisation_id == self.organisation_id,
-                        tuple_(CustomerContactRow.kind, CustomerContactRow.value).in_(points),
-                    )
-                    .distinct()
+        if session is not None:
+            return await self._lookup(session, points)
+        async with self.db.sessions() as own:
+            return await self._lookup(own, points)
+
+    async def _lookup(
+        self, session: AsyncSession, points: list[tuple[ContactKind, str]]
+    ) -> list[Customer]:
+        pks = list(
+            await session.scalars(
+                select(CustomerContactRow.customer_pk)
+                .where(
+                    CustomerContactRow.organisation_id == self.organisation_id,
+                    tuple_(CustomerContactRow.kind, CustomerContactRow.value).in_(points),
                 )
+                .distinct()
             )
-            return await _customers(session, pks)
+        )
+        return await _customers(session, pks)
 
 
 async def _customers(session: AsyncSession, pks: Sequence[int]) -> list[Customer]:
@@ -180,7 +191,7 @@ class SqlDirectory:
             self._engine = create_async_engine(normalise_url(self.url), pool_pre_ping=True)
         return self._engine
 
-    async def lookup(self, wanted: Query) -> list[Customer]:
+    async def lookup(self, wanted: Query, *, session: AsyncSession | None = None) -> list[Customer]:
         if not wanted.points():
             return []
         engine = self._connect()

@@ -45,10 +45,6 @@ class IdentityError(DeskError):
     """An identity check that was refused; the message says why in one sentence."""
 
 
-class ContactMismatch(IdentityError):
-    """A Telegram contact that is not the sender's own (anyone can forward a contact)."""
-
-
 class NotVerified(IdentityError):
     """The requester has not reached the level the request needs."""
 
@@ -124,11 +120,11 @@ async def _load(session: AsyncSession, request_id: int) -> Request:
 
 
 async def _directory_match(
-    desk: IdentityDesk, kind: ContactKind, value: str
+    session: AsyncSession, desk: IdentityDesk, kind: ContactKind, value: str
 ) -> tuple[IdentityLevel, str | None]:
     """``customer`` when exactly one customer has this contact point on file."""
     region = desk.organisation.directory.phone_region
-    found = await desk.directory.lookup(query(region=region, **{kind: value}))
+    found = await desk.directory.lookup(query(region=region, **{kind: value}), session=session)
     if len(found) == 1:
         return "customer", found[0].customer_id
     return "contact", None
@@ -296,7 +292,7 @@ async def check_code(
         )
         return attempt, None
     email = query(email=address).email or address.strip().casefold()
-    level, customer_id = await _directory_match(desk, "email", email)
+    level, customer_id = await _directory_match(session, desk, "email", email)
     if telegram_user_id is not None:
         await _link(session, desk, telegram_user_id, email, request.id, now)
     done = await record(
@@ -381,7 +377,7 @@ async def verify_linked(
         raise IdentityError(
             f"{request.reference}: this Telegram user has not proven control of the address"
         )
-    level, customer_id = await _directory_match(desk, "email", wanted)
+    level, customer_id = await _directory_match(session, desk, "email", wanted)
     return await record(
         session,
         desk,
@@ -412,7 +408,7 @@ async def check_reply_token(
         return None
     if request.requester_email is None:
         return None
-    level, customer_id = await _directory_match(desk, "email", request.requester_email)
+    level, customer_id = await _directory_match(session, desk, "email", request.requester_email)
     return await record(
         session,
         desk,
@@ -437,11 +433,12 @@ async def check_telegram_contact(
     contact_user_id: int | None,
     phone: str,
     actor: Actor,
-) -> Verified:
+) -> Verified | None:
     """The requester shared a contact with the bot's button.
 
     Telegram has verified the phone of a contact whose ``user_id`` is the sender's own; a
-    forwarded or typed contact (another or no user id) proves nothing and is refused.
+    forwarded or typed contact (another or no user id) proves nothing: None, and the
+    attempt is in the audit trail (in the caller's transaction, which should commit).
     """
     request = await _load(session, request_id)
     if (
@@ -457,15 +454,12 @@ async def check_telegram_contact(
             reason="a contact that is not the sender's own",
             details={"method": "telegram_contact"},
         )
-        raise ContactMismatch(
-            f"{request.reference}: the shared contact is not the sender's own; only the "
-            "sender's own contact (the share button) proves their phone"
-        )
+        return None
     normalised = query(phone=phone, region=desk.organisation.directory.phone_region).phone
     if normalised is None:
         raise IdentityError(f"{request.reference}: the shared phone number is not valid")
     request.requester_phone = normalised
-    level, customer_id = await _directory_match(desk, "phone", normalised)
+    level, customer_id = await _directory_match(session, desk, "phone", normalised)
     return await record(
         session,
         desk,

@@ -290,11 +290,11 @@ async def prepare(
         decision = replace(decision, official_name=organisation.text(official, letter_lang))
     if decision.sent_on is None and notice != "acknowledgement":
         decision = replace(decision, sent_on=today or today_in(organisation))
+    if notice == "outcome":  # the letter that answers, often with personal data
+        require_verified(request, "the outcome")
     target = announced_status(notice, decision, Status(request.status))
     if target is not None:
         lifecycle.check_rules(request, Status(request.status), target)
-    if notice == "outcome":  # the letter that answers, often with personal data
-        require_verified(request, "the outcome")
     facts = with_sent_date(
         await notice_request(session, request, organisation, regime), engine, decision.sent_on
     )
