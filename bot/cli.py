@@ -270,7 +270,16 @@ def queue(ctx: click.Context, org_id: str | None, as_of: datetime | None, as_jso
         click.echo(_("The queue is empty: no open requests."))
         return
     table = Table(title=_("Open requests as of {date}").format(date=_day(today)))
-    for header in (_("Reference"), _("Organisation"), _("Status"), _("Kinds"), _("Due"), _("Left")):
+    headers = (
+        _("Reference"),
+        _("Organisation"),
+        _("Status"),
+        _("Kinds"),
+        _("Identity"),
+        _("Due"),
+        _("Left"),
+    )
+    for header in headers:
         table.add_column(header)
     for entry in entries:
         due = entry.due
@@ -279,6 +288,7 @@ def queue(ctx: click.Context, org_id: str | None, as_of: datetime | None, as_jso
             entry.organisation_id,
             entry.status,
             ", ".join(entry.kinds) or "—",
+            _identity_cell(entry.identity),
             _day(due.clock.target) if due else "—",
             _days_left(due.days_left) if due else Text("—"),
         )
@@ -313,6 +323,17 @@ def show(ctx: click.Context, reference: str, as_of: datetime | None, as_json: bo
     _print_detail(detail, today)
 
 
+def _identity_cell(view: queries.IdentityView) -> Text:
+    """ "✓ mailbox_code" when verified; otherwise the level still needed."""
+    from rich.text import Text
+
+    if view.required == "none":
+        return Text(_("not needed"))
+    if view.verified:
+        return Text("✓ " + (view.method or view.level or ""), style="green")
+    return Text(_("needs {level}").format(level=view.required), style="yellow")
+
+
 def _print_detail(detail: queries.RequestDetail, today: date) -> None:
     from rich.table import Table
     from rich.text import Text
@@ -331,6 +352,14 @@ def _print_detail(detail: queries.RequestDetail, today: date) -> None:
     ]
     for label, value in facts:
         console.print(f"{label}: {value}")
+    console.print(Text(_("Identity") + ": ").append_text(_identity_cell(entry.identity)))
+    for check in detail.verifications:
+        console.print(
+            "  "
+            + _("verified by {method} ({level}) on {at} by {by}").format(
+                method=check["method"], level=check["level"], at=check["at"][:19], by=check["by"]
+            )
+        )
     clocks = Table(title=_("Clocks as of {date}").format(date=_day(today)))
     for header in (_("Clock"), _("Article"), _("Statutory end"), _("Target"), _("Left")):
         clocks.add_column(header)

@@ -14,8 +14,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.clocks import Clock, Step, operative
+from handlers.identity import is_verified
 from handlers.lifecycle import OPEN_STATUSES
-from handlers.models import AuditEvent, ClockRow, MessageRow, OutboxItem, Request, Status
+from handlers.models import (
+    AuditEvent,
+    ClockRow,
+    MessageRow,
+    OutboxItem,
+    Request,
+    Status,
+    VerificationRow,
+)
 
 #: Which clock step a request in a given status is working towards.
 _STEP_FOR_STATUS: dict[Status, Step] = {Status.EXTENDED: "extended"}
@@ -44,6 +53,40 @@ class ClockView:
 
 
 @dataclass(frozen=True)
+class IdentityView:
+    """How sure the desk is of the requester: needed, reached, and the last check."""
+
+    required: str
+    level: str | None
+    verified: bool
+    method: str | None = None
+    at: datetime | None = None
+    by: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """Stable JSON shape."""
+        return {
+            "required": self.required,
+            "level": self.level,
+            "verified": self.verified,
+            "method": self.method,
+            "at": self.at.isoformat() if self.at else None,
+            "by": self.by,
+        }
+
+
+def _identity(request: Request, last: VerificationRow | None) -> IdentityView:
+    return IdentityView(
+        required=request.identity_required,
+        level=request.identity_level,
+        verified=is_verified(request),
+        method=last.method if last else None,
+        at=last.at if last else None,
+        by=(last.actor_name or last.actor) if last else None,
+    )
+
+
+@dataclass(frozen=True)
 class QueueEntry:
     """An open request as the queue lists it."""
 
@@ -56,6 +99,7 @@ class QueueEntry:
     received_at: datetime
     acknowledge: ClockView | None
     due: ClockView | None
+    identity: IdentityView
 
     def as_json(self) -> dict[str, Any]:
         """Stable JSON shape."""
@@ -69,6 +113,7 @@ class QueueEntry:
             "received_at": self.received_at.isoformat(),
             "acknowledge": self.acknowledge.as_json() if self.acknowledge else None,
             "due": self.due.as_json() if self.due else None,
+            "identity": self.identity.as_json(),
         }
 
 
@@ -109,6 +154,7 @@ class RequestDetail:
     messages: list[dict[str, Any]]
     timeline: list[TimelineEvent]
     outbox: list[dict[str, Any]]
+    verifications: list[dict[str, Any]]
 
     def as_json(self) -> dict[str, Any]:
         """Stable JSON shape."""
@@ -121,6 +167,7 @@ class RequestDetail:
             "messages": self.messages,
             "timeline": [e.as_json() for e in self.timeline],
             "outbox": self.outbox,
+            "verifications": self.verifications,
         }
 
 
@@ -136,7 +183,9 @@ def _view(row: ClockRow, today: date) -> ClockView:
     return ClockView(clock=clock, days_left=(row.target - today).days)
 
 
-def _entry(request: Request, clocks: list[ClockView]) -> QueueEntry:
+def _entry(
+    request: Request, clocks: list[ClockView], last: VerificationRow | None = None
+) -> QueueEntry:
     """The queue line: the operative (earliest) clock of the step the request is at."""
     by_clock = {id(v.clock): v for v in clocks}
     steps = {step: by_clock[id(c)] for step, c in operative([v.clock for v in clocks]).items()}
@@ -151,6 +200,7 @@ def _entry(request: Request, clocks: list[ClockView]) -> QueueEntry:
         received_at=request.received_at,
         acknowledge=steps.get("acknowledge"),
         due=due,
+        identity=_identity(request, last),
     )
 
 
@@ -165,6 +215,19 @@ async def _clocks_by_request(session: AsyncSession, ids: list[int]) -> dict[int,
     return grouped
 
 
+async def _last_verifications(session: AsyncSession, ids: list[int]) -> dict[int, VerificationRow]:
+    last: dict[int, VerificationRow] = {}
+    if ids:
+        rows = await session.scalars(
+            select(VerificationRow)
+            .where(VerificationRow.request_id.in_(ids))
+            .order_by(VerificationRow.id)
+        )
+        for row in rows:
+            last[row.request_id] = row
+    return last
+
+
 async def open_queue(
     session: AsyncSession, *, today: date, organisation_id: str | None = None
 ) -> list[QueueEntry]:
@@ -173,8 +236,12 @@ async def open_queue(
     if organisation_id is not None:
         query = query.where(Request.organisation_id == organisation_id)
     requests = list((await session.scalars(query.order_by(Request.id))).all())
-    clocks = await _clocks_by_request(session, [r.id for r in requests])
-    entries = [_entry(r, [_view(c, today) for c in clocks[r.id]]) for r in requests]
+    ids = [r.id for r in requests]
+    clocks = await _clocks_by_request(session, ids)
+    checks = await _last_verifications(session, ids)
+    entries = [
+        _entry(r, [_view(c, today) for c in clocks[r.id]], checks.get(r.id)) for r in requests
+    ]
     return sorted(entries, key=lambda e: (e.due is None, e.due.clock.target if e.due else date.max))
 
 
@@ -197,8 +264,15 @@ async def request_detail(session: AsyncSession, request: Request, *, today: date
     items = await session.scalars(
         select(OutboxItem).where(OutboxItem.request_id == request.id).order_by(OutboxItem.id)
     )
+    checks = list(
+        await session.scalars(
+            select(VerificationRow)
+            .where(VerificationRow.request_id == request.id)
+            .order_by(VerificationRow.id)
+        )
+    )
     return RequestDetail(
-        entry=_entry(request, clocks),
+        entry=_entry(request, clocks, checks[-1] if checks else None),
         regimes=list(request.regimes),
         third_party=request.third_party,
         reply_language=request.reply_language,
@@ -235,5 +309,15 @@ async def request_detail(session: AsyncSession, request: Request, *, today: date
                 "sent_at": o.sent_at.isoformat() if o.sent_at else None,
             }
             for o in items
+        ],
+        verifications=[
+            {
+                "method": v.method,
+                "level": v.level,
+                "at": v.at.isoformat(),
+                "by": v.actor_name or v.actor,
+                "evidence": v.evidence,
+            }
+            for v in checks
         ],
     )

@@ -13,7 +13,7 @@ from handlers.formatting import long_date
 from handlers.i18n import _, language, ngettext
 from handlers.notices import NoticeType
 from handlers.profiles import Language, Organisation
-from handlers.queries import ClockView, RequestDetail
+from handlers.queries import ClockView, IdentityView, RequestDetail
 
 #: Longest part of the original message shown on a card.
 CARD_TEXT_LIMIT = 1500
@@ -53,6 +53,37 @@ def _clock_line(view: ClockView, lang: Language) -> str:
     )
 
 
+def level_label(level: str) -> str:
+    """An identity level in plain words, in the language in force."""
+    return {
+        "none": _("no check"),
+        "contact": _("control of the address or phone"),
+        "customer": _("a contact on file for a customer"),
+        "staff": _("a check by staff"),
+    }.get(level, level)
+
+
+def method_label(method: str) -> str:
+    """How a requester was verified, in plain words."""
+    return {
+        "mailbox_code": _("a code sent by e-mail"),
+        "reply_token": _("a reply to our letter"),
+        "telegram_contact": _("their own Telegram contact"),
+        "linked_address": _("an address proven earlier"),
+        "manual": _("a staff member's check"),
+    }.get(method, method)
+
+
+def _identity_line(view: IdentityView, lang: Language) -> str:
+    if view.required == "none":
+        return _("Identity: no check needed")
+    if view.verified and view.at is not None and view.method is not None:
+        return _("Identity: verified by {method} on {date} ({who})").format(
+            method=method_label(view.method), date=long_date(view.at.date(), lang), who=view.by
+        )
+    return _("Identity: not verified yet (needs {level})").format(level=level_label(view.required))
+
+
 def request_card(detail: RequestDetail, organisation: Organisation, lang: Language) -> str:
     """The staff chat's card for one request, as plain text."""
     entry = detail.entry
@@ -66,6 +97,7 @@ def request_card(detail: RequestDetail, organisation: Organisation, lang: Langua
                 kinds=", ".join(kind_label(k) for k in entry.kinds) or _("none recognised")
             ),
             _("Received: {date}").format(date=long_date(entry.received_at.date(), lang)),
+            _identity_line(entry.identity, lang),
             _("Clocks:"),
             *(f"  {_clock_line(view, lang)}" for view in detail.clocks),
         ]

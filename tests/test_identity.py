@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.composition import Desk
-from handlers import identity, pauses, review
+from handlers import identity, pauses, queries, review
 from handlers.audit import Actor
 from handlers.customer_import import import_customers
 from handlers.identity_texts import code_message
@@ -22,7 +23,8 @@ from handlers.profiles import DeskConfig, Organisation
 from handlers.staff import NotAllowed
 from handlers.verification_codes import CheckResult
 
-from .conftest import org
+from .conftest import REFERENCE, org
+from .test_cli import run
 from .test_intake import draft
 
 NOW = datetime(2026, 12, 28, 9, 0, tzinfo=UTC)
@@ -76,7 +78,7 @@ async def send_code(
     assert item is not None
     assert item.recipient == address
     letter = json.loads(desk.sealer().open(item.payload["sealed"]))
-    code = letter["text"].split()[letter["text"].split().index("code") + 2].rstrip(".")
+    [code] = re.findall(r"\b\d{6}\b", letter["text"].split("\n\n")[0])
     assert code not in json.dumps(item.payload)  # sealed until it is sent
     return str(code)
 
@@ -358,3 +360,40 @@ def test_the_code_message_reads_right_in_both_languages(
     english = code_message(school, "PD-2026-000001", "042917", minutes, "en")
     assert f"It is valid for {en};" in english.text
     assert "<p>Your verification code is 042917.</p>" in english.html
+
+
+async def test_the_queue_shows_how_when_and_by_whom_a_requester_was_verified(
+    desk: Desk, config: DeskConfig, tmp_path: Path
+) -> None:
+    services = org(config, "gdpr")
+    waiting = await queued(desk, services, "<w@x>", language="en", kinds=("erasure",))
+    checked = await queued(desk, services, "<c@x>", language="en", kinds=("access",))
+    async with desk.db.transaction() as session:
+        await identity.verify_manually(
+            session, desk.identity(services), checked.id, actor=ADMIN, reason="ID card seen"
+        )
+    async with desk.db.sessions() as session:
+        listed = await queries.open_queue(session, today=date(2027, 1, 4))
+        entries = {e.reference: e for e in listed}
+        detail = await queries.request_detail(session, checked, today=date(2027, 1, 4))
+    assert entries[str(waiting.reference)].identity.as_json() == {
+        "required": "contact",
+        "level": None,
+        "verified": False,
+        "method": None,
+        "at": None,
+        "by": None,
+    }
+    shown = entries[str(checked.reference)].identity
+    assert (shown.required, shown.level, shown.verified) == ("customer", "staff", True)
+    assert (shown.method, shown.by) == ("manual", "Moroz Daria Serhiivna")
+    assert [(v["method"], v["evidence"]) for v in detail.verifications] == [
+        ("manual", {"reason": "ID card seen"})
+    ]
+    env = {"PRIVACYDESK_CONFIG": str(REFERENCE), "PRIVACYDESK_DATABASE_URL": desk.db.url}
+    table = run("queue", "--as-of", "2027-01-04", cwd=tmp_path, env=env).stdout
+    assert "✓ manual" in table
+    assert "needs contact" in table
+    readable = run("show", str(checked.reference), cwd=tmp_path, env=env).stdout
+    assert "verified by manual (staff)" in readable
+    assert "by Moroz Daria Serhiivna" in readable

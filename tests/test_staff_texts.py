@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
 
 from handlers.clocks import Clock
 from handlers.profiles import DeskConfig, Language
-from handlers.queries import ClockView, QueueEntry, RequestDetail
+from handlers.queries import ClockView, IdentityView, QueueEntry, RequestDetail
 from handlers.staff_texts import needs_review, reminder, request_card
 
 from .conftest import REPO
@@ -40,6 +41,7 @@ DETAIL = RequestDetail(
         received_at=datetime(2026, 12, 25, 9, tzinfo=UTC),
         acknowledge=None,
         due=None,
+        identity=IdentityView(required="contact", level=None, verified=False),
     ),
     regimes=["ua"],
     third_party=False,
@@ -56,6 +58,7 @@ DETAIL = RequestDetail(
     ],
     timeline=[],
     outbox=[],
+    verifications=[],
 )
 
 
@@ -69,6 +72,24 @@ def test_request_card(config: DeskConfig, lang: Language) -> None:
     assert "PD-2026-000042" in card
     assert ("3 дні" if lang == "uk" else "3 days left") in card
     assert ("видалення" if lang == "uk" else "erasure") in card
+    needs = "контроль адреси або телефону" if lang == "uk" else "control of the address or phone"
+    assert needs in card
+
+
+def test_the_card_says_how_when_and_by_whom_the_requester_was_verified(
+    config: DeskConfig,
+) -> None:
+    verified = IdentityView(
+        required="customer",
+        level="customer",
+        verified=True,
+        method="telegram_contact",
+        at=datetime(2026, 12, 28, 10, tzinfo=UTC),
+        by="requester",
+    )
+    detail = replace(DETAIL, entry=replace(DETAIL.entry, identity=verified))
+    card = request_card(detail, config.organisation("justschool"), "en")
+    assert "Identity: verified by their own Telegram contact on December 28, 2026" in card
 
 
 def test_reminder_and_escalation_in_the_staff_language(config: DeskConfig) -> None:
