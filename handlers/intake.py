@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import audit, identity, outbox, review
+from handlers import audit, identity, outbox, requester_details, review
 from handlers.acknowledgements import queue_acknowledgement, reply_address
 from handlers.audit import Actor
 from handlers.clocks import Clock, ClockEngine, Regime
@@ -214,6 +214,12 @@ async def _create(
             request.id,
             "acknowledgement",
             actor=Actor.system(f"intake:{draft.channel}"),
+        )
+    answerable = request.kinds and not draft.automated and reply_address(request) is not None
+    if "ua" in request.regimes and answerable:
+        # Art. 16(4): ask for the details the law requires (a draft staff approve).
+        await requester_details.ask_for_missing(
+            session, organisation, engine, request.id, actor=Actor.system("intake")
         )
     await session.flush()
     return request

@@ -396,6 +396,22 @@ class VerificationRow(Base):
     actor_name: Mapped[str | None] = mapped_column(String(256))
 
 
+class RequesterDetailsRow(Base):
+    """The statutory details of a requester (Art. 16(4)), sealed: the database never sees them.
+
+    ``items`` names which details are present (and whether the applicant is a legal entity),
+    so the desk knows what to ask for without opening the seal; ``sealed`` holds the values.
+    """
+
+    __tablename__ = "requester_details"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), unique=True)
+    items: Mapped[list[str]] = mapped_column(default=list)
+    sealed: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class IdentityLinkRow(Base):
     """A Telegram user who proved control of an e-mail address (cross-channel link)."""
 

@@ -226,9 +226,10 @@ async def test_init_queue_and_show_on_a_real_database(database_url: str, tmp_pat
     assert [(e["action"], e["from"], e["to"]) for e in shown["timeline"]] == [
         ("received", None, "received"),
         ("transition", "received", "awaiting_identity"),
+        ("draft_prepared", None, None),  # the request for the Art. 16(4) details
         ("transition", "awaiting_identity", "in_review"),
     ]
-    assert shown["timeline"][2]["actor_name"] == officer.full_name["uk"]
+    assert shown["timeline"][3]["actor_name"] == officer.full_name["uk"]
     assert {c["name"] for c in shown["clocks"]} == {"decision", "satisfy"}
     readable = run("show", str(first.request.reference), cwd=tmp_path, env=env).stdout
     assert "identity confirmed" in readable

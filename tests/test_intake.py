@@ -74,6 +74,7 @@ async def test_a_ukrainian_request_is_queued_with_its_statutory_clocks(
     assert [(e.action, e.to_status, e.actor) for e in events] == [
         ("received", "received", "system:intake:email"),
         ("transition", "awaiting_identity", "system:intake:email"),
+        ("draft_prepared", None, "system:intake"),
     ]
     assert [(m.direction, m.body) for m in messages] == [
         ("inbound", "Прошу видалити мої персональні дані.")
@@ -81,6 +82,7 @@ async def test_a_ukrainian_request_is_queued_with_its_statutory_clocks(
     assert [(c.channel, c.notice, c.status, c.recipient) for c in cards] == [
         ("staff_chat", "staff_card", "pending", None),
         ("email", "acknowledgement", "pending", "maria@example.test"),
+        ("staff_chat", "draft", "pending", None),  # the info request, for staff to approve
     ]
     letter = cards[1].payload
     assert letter["language"] == "uk"
@@ -147,8 +149,9 @@ async def test_the_same_message_twice_makes_one_request(desk: Desk, config: Desk
     assert not second.created
     assert second.request.id == first.request.id
     assert await count(desk.db, Request) == 1
-    assert await count(desk.db, OutboxItem) == 2  # one staff card, one acknowledgement
-    assert await count(desk.db, AuditEvent) == 2  # received, awaiting identity
+    # One staff card, one acknowledgement, the drafted request for the Art. 16(4) details.
+    assert await count(desk.db, OutboxItem) == 3
+    assert await count(desk.db, AuditEvent) == 3  # received, awaiting identity, draft
 
 
 async def test_concurrent_submits_of_one_message_from_several_processes_make_one_request(
@@ -164,7 +167,7 @@ async def test_concurrent_submits_of_one_message_from_several_processes_make_one
     assert sum(r.created for r in results) == 1
     assert len({r.request.id for r in results}) == 1
     assert await count(databases[0], Request) == 1
-    assert await count(databases[0], OutboxItem) == 2  # one staff card, one acknowledgement
+    assert await count(databases[0], OutboxItem) == 3  # card, acknowledgement, draft
     for d in databases:
         await d.close()
 

@@ -118,7 +118,7 @@ async def test_an_acknowledgement_waits_as_a_draft_when_the_profile_wants_review
 ) -> None:
     school = org(config, "ua").model_copy(update={"acknowledge_automatically": False})
     request = await queued(desk, school, "<ack@x>", Status.RECEIVED)
-    [ack] = await rows(desk.db, DraftRow, request_id=request.id)
+    [ack] = await rows(desk.db, DraftRow, request_id=request.id, notice="acknowledgement")
     assert (ack.notice, ack.version, ack.status, ack.language) == (
         "acknowledgement",
         1,
@@ -134,7 +134,7 @@ async def test_an_acknowledgement_waits_as_a_draft_when_the_profile_wants_review
         for i in await rows(desk.db, OutboxItem, request_id=request.id)
         if i.channel == "staff_chat"
     ]
-    assert sorted(i.notice for i in staff_chat) == ["draft", "staff_card"]
+    assert sorted(i.notice for i in staff_chat) == ["draft", "draft", "staff_card"]  # + details
 
     approval = await approve(desk, school, ack.id, APPROVER)
     assert approval.complete
@@ -368,7 +368,7 @@ async def test_no_ukrainian_postponement_of_a_subjects_own_data_is_even_drafted(
     decision = Decision(reason="Потрібен час.", new_date=date(2027, 2, 1))
     with pytest.raises(PostponementForbidden):
         await prepare(desk, school, request, "extension", decision=decision)
-    assert await rows(desk.db, DraftRow, request_id=request.id) == []
+    assert await rows(desk.db, DraftRow, request_id=request.id, notice="extension") == []
 
 
 async def test_discarding_keeps_the_reason_and_sends_nothing(

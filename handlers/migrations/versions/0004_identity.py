@@ -1,4 +1,4 @@
-"""Identity verification: the customer directory, one-time codes, verifications, links.
+"""Identity: the customer directory, one-time codes, verifications, links, sealed details.
 
 Revision ID: 0004
 Revises: 0003
@@ -107,6 +107,19 @@ def upgrade() -> None:
     )
     op.create_index("ix_verifications_request_id", "verifications", ["request_id"])
     op.create_table(
+        "requester_details",
+        sa.Column("id", _ID, nullable=False),
+        sa.Column("request_id", _ID, nullable=False),
+        sa.Column("items", sa.JSON(), nullable=False),
+        sa.Column("sealed", sa.Text(), nullable=False),
+        sa.Column("updated_at", _AT, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["request_id"], ["requests.id"], name=op.f("fk_requester_details_request_id_requests")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_requester_details")),
+        sa.UniqueConstraint("request_id", name=op.f("uq_requester_details_request_id")),
+    )
+    op.create_table(
         "identity_links",
         sa.Column("id", _ID, nullable=False),
         sa.Column("organisation_id", sa.String(64), nullable=False),
@@ -127,6 +140,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Drop what upgrade added."""
     op.drop_table("identity_links")
+    op.drop_table("requester_details")
     op.drop_index("ix_verifications_request_id", table_name="verifications")
     op.drop_table("verifications")
     op.drop_index("ix_verification_codes_address_created", table_name="verification_codes")
