@@ -1,10 +1,13 @@
-"""What the requester reads about identity checks: the one-time code message."""
+"""What the requester reads about identity checks: codes, reminders, the closing reason."""
 
 from __future__ import annotations
 
+from datetime import date
+
+from handlers.formatting import long_date
 from handlers.i18n import _, language, ngettext
 from handlers.notices import Rendered, html_of
-from handlers.profiles import Language, Organisation
+from handlers.profiles import Language, Organisation, Regime
 
 
 def code_message(
@@ -26,3 +29,40 @@ def code_message(
             ).format(organisation=organisation.name_in(lang)),
         ]
     return Rendered(subject=subject, text="\n\n".join(paragraphs) + "\n", html=html_of(paragraphs))
+
+
+def reminder_message(
+    organisation: Organisation, reference: str, close_on: date, lang: Language
+) -> Rendered:
+    """A reminder that we still need to confirm who made the request, and until when."""
+    with language(lang):
+        subject = _("Request {reference}: we still need to confirm it is you").format(
+            reference=reference
+        )
+        paragraphs = [
+            _(
+                "We still need to confirm that request {reference} comes from you before we "
+                "can act on it. Please answer our earlier message about it."
+            ).format(reference=reference),
+            _(
+                "If we cannot confirm it by {date}, we will have to close the request; you may "
+                "make a new one at any time."
+            ).format(date=long_date(close_on, lang)),
+            organisation.name_in(lang),
+        ]
+    return Rendered(subject=subject, text="\n\n".join(paragraphs) + "\n", html=html_of(paragraphs))
+
+
+def unverified_refusal(regime: Regime, lang: Language) -> tuple[str, str]:
+    """The reason and legal basis of closing a request whose requester was never verified."""
+    with language(lang):
+        reason = _(
+            "we could not confirm that the request was made by the person whose data it "
+            "concerns, and we may not give or change personal data without that"
+        )
+        basis = {
+            "ua": _("Article 16(4) of the Law of Ukraine “On Personal Data Protection”"),
+            "gdpr": _("Article 12(2) and (6) of the General Data Protection Regulation"),
+            "ccpa": _("Cal. Code Regs. tit. 11, §§ 7060–7062 (a request that cannot be verified)"),
+        }[regime]
+    return reason, basis
