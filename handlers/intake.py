@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import audit, identity, outbox, requester_details, review
+from handlers import audit, duplicates, identity, outbox, requester_details, review
 from handlers.acknowledgements import queue_acknowledgement, reply_address
 from handlers.audit import Actor
 from handlers.clocks import Clock, ClockEngine, Regime
@@ -181,15 +181,18 @@ async def _create(
                 target=clock.target,
             )
         )
+    actor = Actor.system(f"intake:{draft.channel}")
     await audit.record(
         session,
         request_id=request.id,
-        actor=Actor.system(f"intake:{draft.channel}"),
+        actor=actor,
         action="received",
         to_status=Status.RECEIVED.value,
         reason="request received",
         details={"kinds": list(draft.kinds), "regimes": list(regimes)},
     )
+    await identity.start(session, organisation, request, actor=actor)
+    original = await duplicates.link_if_duplicate(session, request, actor=actor)
     await outbox.enqueue(
         session,
         request.id,
@@ -197,26 +200,24 @@ async def _create(
             channel="staff_chat",
             notice="staff_card",
             dedupe_key=f"staff_card:{request.reference}",
-            payload={"reference": request.reference},
+            payload={
+                "reference": request.reference,
+                "duplicate_of": original.reference if original else None,
+            },
         ),
     )
-    await identity.start(
-        session, organisation, request, actor=Actor.system(f"intake:{draft.channel}")
-    )
+    answerable = request.kinds and not draft.automated and reply_address(request) is not None
+    if original is not None or not answerable:
+        # A repeat of an open request: the requester was answered once and will be again.
+        return request
     if organisation.acknowledge_automatically:
         await queue_acknowledgement(session, organisation, request, automated=draft.automated)
-    elif not draft.automated and request.kinds and reply_address(request) is not None:
+    else:
         # The profile wants staff to approve acknowledgements: the letter waits as a draft.
         await review.prepare(
-            session,
-            organisation,
-            engine,
-            request.id,
-            "acknowledgement",
-            actor=Actor.system(f"intake:{draft.channel}"),
+            session, organisation, engine, request.id, "acknowledgement", actor=actor
         )
-    answerable = request.kinds and not draft.automated and reply_address(request) is not None
-    if "ua" in request.regimes and answerable:
+    if "ua" in request.regimes:
         # Art. 16(4): ask for the details the law requires (a draft staff approve).
         await requester_details.ask_for_missing(
             session, organisation, engine, request.id, actor=Actor.system("intake")
