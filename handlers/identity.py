@@ -258,7 +258,32 @@ async def send_code(
         action="identity_code_sent",
         details={"code_id": issued.code_id, "expires_at": issued.expires_at.isoformat()},
     )
+    await _start_identity_pause(session, desk, request, actor, now)
     return issued
+
+
+async def _start_identity_pause(
+    session: AsyncSession, desk: IdentityDesk, request: Request, actor: Actor, now: datetime
+) -> None:
+    """Per profile, the GDPR clock stops from the day identity information is asked for."""
+    if not desk.organisation.identity.pause_gdpr_clock or "gdpr" not in request.regimes:
+        return
+    if request.status != Status.AWAITING_IDENTITY.value:
+        return
+    already = await session.scalar(
+        select(ClockPauseRow.id).where(
+            ClockPauseRow.request_id == request.id, ClockPauseRow.ended_on.is_(None)
+        )
+    )
+    if already is None:
+        await pauses.pause(
+            session,
+            request.id,
+            on=now.astimezone(desk.organisation.zone).date(),
+            actor=actor,
+            reason="identity information asked for",
+            organisation=desk.organisation,
+        )
 
 
 async def check_code(

@@ -419,6 +419,9 @@ class IdentityPolicy(_Section):
     reminder_days: list[Annotated[int, Field(ge=1)]] = Field(default_factory=lambda: [1, 3])
     #: Calendar days after which an unverified request closes as unverifiable.
     expire_after_days: Annotated[int, Field(ge=1, le=90)] = 30
+    #: Pause the GDPR clock from the day a code is sent until the requester is verified
+    #: (EDPB Guidelines 01/2022 para. 159). Only where identity is genuinely in doubt.
+    pause_gdpr_clock: bool = False
 
     @model_validator(mode="after")
     def _opt_out_needs_no_identity(self) -> Self:

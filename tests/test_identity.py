@@ -397,3 +397,33 @@ async def test_the_queue_shows_how_when_and_by_whom_a_requester_was_verified(
     readable = run("show", str(checked.reference), cwd=tmp_path, env=env).stdout
     assert "verified by manual (staff)" in readable
     assert "by Moroz Daria Serhiivna" in readable
+
+
+async def test_per_profile_a_code_pauses_the_gdpr_clock_until_it_is_answered(
+    desk: Desk, config: DeskConfig
+) -> None:
+    services = org(config, "gdpr")
+    pausing = services.model_copy(
+        update={"identity": services.identity.model_copy(update={"pause_gdpr_clock": True})}
+    )
+    request = await queued(desk, pausing, "<pp@x>", language="en", kinds=("erasure",))
+    await send_code(desk, pausing, request, "maria@example.test")
+    [paused] = await events(desk, request.id, "clock_paused")
+    assert paused.details["from"] == "2026-12-28"
+    later = NOW + timedelta(days=2)
+    second = await send_code(desk, pausing, request, "maria@example.test", later)
+    assert len(await events(desk, request.id, "clock_paused")) == 1  # one pause, not two
+    await check(desk, pausing, request, "maria@example.test", second, now=later)
+    [resumed] = await events(desk, request.id, "clock_resumed")
+    assert resumed.details["paused"] == ["2026-12-28", "2026-12-30"]
+    # Without the option (the shipped profiles), sending a code pauses nothing.
+    plain = await queued(
+        desk,
+        services,
+        "<np@x>",
+        language="en",
+        kinds=("erasure",),
+        requester=Requester(email="ivan@example.test"),
+    )
+    await send_code(desk, services, plain, "ivan@example.test")
+    assert await events(desk, plain.id, "clock_paused") == []
