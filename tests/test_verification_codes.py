@@ -9,7 +9,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from handlers import verification_codes as codes
 from handlers.db import Database
@@ -106,13 +106,26 @@ async def test_at_most_five_codes_per_address_per_hour(db: Database) -> None:
     await issue(db, rids[0], T0 + timedelta(minutes=60, seconds=1))
 
 
-async def test_parallel_guesses_cannot_share_an_attempt(database_url: str) -> None:
+async def test_parallel_guesses_cannot_share_an_attempt(database_url: str, backend: str) -> None:
+    """Eight guesses that all read "0 attempts used" before any of them writes.
+
+    On PostgreSQL a transaction holds the code's row while the guesses start, so every one
+    of them reads the row first and then queues for it: only the atomic "attempts < limit"
+    update keeps the sixth to eighth from being compared. (SQLite takes its write lock
+    before reading, so there the guesses run one after another.)
+    """
     setup = Database(database_url)
     rid = await make_request(setup)
     code = await issue(setup, rid)
     dbs = [Database(database_url) for _ in range(8)]
     try:
-        results = await asyncio.gather(*(check(d, rid, wrong(code)) for d in dbs))
+        async with setup.engine.connect() as holder:
+            if backend == "postgresql":
+                await holder.execute(text("SELECT id FROM verification_codes FOR UPDATE"))
+            guesses = [asyncio.create_task(check(d, rid, wrong(code))) for d in dbs]
+            await asyncio.sleep(1.0 if backend == "postgresql" else 0)
+            await holder.commit()
+        results = await asyncio.gather(*guesses)
         async with setup.sessions() as session:
             [row] = list(await session.scalars(select(VerificationCodeRow)))
     finally:
@@ -120,7 +133,7 @@ async def test_parallel_guesses_cannot_share_an_attempt(database_url: str) -> No
             await d.close()
     assert row.attempts == POLICY.code_attempts
     assert row.status == "locked"
-    assert all(r.result in (CheckResult.WRONG, CheckResult.LOCKED) for r in results)
+    assert sorted(r.result.value for r in results) == ["locked"] * 4 + ["wrong"] * 4
 
 
 def test_sealed_data_opens_only_with_the_key_and_keys_rotate() -> None:
