@@ -353,6 +353,12 @@ def _print_detail(detail: queries.RequestDetail, today: date) -> None:
     for label, value in facts:
         console.print(f"{label}: {value}")
     console.print(Text(_("Identity") + ": ").append_text(_identity_cell(entry.identity)))
+    if detail.details_missing:
+        console.print(
+            _("Details the law requires, still missing: {items}").format(
+                items=", ".join(detail.details_missing)
+            )
+        )
     for check in detail.verifications:
         console.print(
             "  "
@@ -422,11 +428,12 @@ def keygen() -> None:
 
 
 def _register_commands() -> None:
-    from bot import cli_classify, cli_directory, cli_preview
+    from bot import cli_classify, cli_directory, cli_identity, cli_preview
 
     cli.add_command(cli_classify.classify)
     cli.add_command(cli_preview.preview)
     cli.add_command(cli_directory.directory)
+    cli.add_command(cli_identity.verify)
     cli.add_command(keygen)
 
 

@@ -13,7 +13,7 @@ import os
 import re
 import tomllib
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from types import UnionType
@@ -849,6 +849,10 @@ class Organisation(_Section):
     def zone(self) -> ZoneInfo:
         """The organisation's time zone (dates of receipt and GDPR deadlines are local to it)."""
         return ZoneInfo(self.timezone)
+
+    def today(self) -> date:
+        """The organisation's local date (the day a letter is dated and sent)."""
+        return datetime.now(self.zone).date()
 
     def text(self, texts: Mapping[Language, str], language: Language) -> str:
         """``texts`` in ``language``, or in the default language if the organisation lacks it."""

@@ -25,6 +25,7 @@ from handlers.models import (
     Status,
     VerificationRow,
 )
+from handlers.requester_details import missing_for
 
 #: Which clock step a request in a given status is working towards.
 _STEP_FOR_STATUS: dict[Status, Step] = {Status.EXTENDED: "extended"}
@@ -155,6 +156,8 @@ class RequestDetail:
     timeline: list[TimelineEvent]
     outbox: list[dict[str, Any]]
     verifications: list[dict[str, Any]]
+    #: Statutory details (Art. 16(4)) the requester has not given yet.
+    details_missing: list[str]
 
     def as_json(self) -> dict[str, Any]:
         """Stable JSON shape."""
@@ -168,6 +171,7 @@ class RequestDetail:
             "timeline": [e.as_json() for e in self.timeline],
             "outbox": self.outbox,
             "verifications": self.verifications,
+            "details_missing": self.details_missing,
         }
 
 
@@ -310,6 +314,7 @@ async def request_detail(session: AsyncSession, request: Request, *, today: date
             }
             for o in items
         ],
+        details_missing=await missing_for(session, request),
         verifications=[
             {
                 "method": v.method,

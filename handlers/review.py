@@ -41,7 +41,6 @@ from handlers.notices import NOTICE_REGIMES, Decision, NoticeType, html_of, rend
 from handlers.profiles import Language, Organisation, Regime
 from handlers.staff import NotAllowed, staff_member
 from handlers.staff_input import LanguageMismatch, mismatches
-from handlers.staff_texts import today_in
 
 #: Longest letter staff may type in place of the rendered one.
 EDITED_TEXT_LIMIT: Final = 20_000
@@ -289,7 +288,7 @@ async def prepare(
         )
         decision = replace(decision, official_name=organisation.text(official, letter_lang))
     if decision.sent_on is None and notice != "acknowledgement":
-        decision = replace(decision, sent_on=today or today_in(organisation))
+        decision = replace(decision, sent_on=today or organisation.today())
     if notice == "outcome":  # the letter that answers, often with personal data
         require_verified(request, "the outcome")
     target = announced_status(notice, decision, Status(request.status))
@@ -477,7 +476,7 @@ async def approve(
                 f"{reference}: this refusal needs a second approver; you gave the first approval"
             )
     decision, letter = await _redated(
-        session, organisation, engine, draft, request, today or today_in(organisation)
+        session, organisation, engine, draft, request, today or organisation.today()
     )
     await _set_status(
         session,

@@ -7,8 +7,6 @@ one clock; an escalation names the person responsible for the organisation.
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 from handlers.formatting import long_date
 from handlers.i18n import _, language, ngettext
 from handlers.notices import NoticeType
@@ -139,8 +137,3 @@ def needs_review(notice: NoticeType, organisation: Organisation) -> bool:
     if notice == "acknowledgement":
         return not organisation.acknowledge_automatically
     return True
-
-
-def today_in(organisation: Organisation) -> date:
-    """The organisation's local date, for days-left counts."""
-    return datetime.now(organisation.zone).date()

@@ -23,7 +23,7 @@ from handlers.profiles import DeskConfig, Organisation
 from handlers.staff import NotAllowed
 from handlers.verification_codes import CheckResult
 
-from .conftest import REFERENCE, org
+from .conftest import REFERENCE, TEST_KEY, org
 from .test_cli import run
 from .test_intake import draft
 
@@ -427,3 +427,28 @@ async def test_per_profile_a_code_pauses_the_gdpr_clock_until_it_is_answered(
     )
     await send_code(desk, services, plain, "ivan@example.test")
     assert await events(desk, plain.id, "clock_paused") == []
+
+
+async def test_staff_verify_from_the_command_line(
+    desk: Desk, config: DeskConfig, tmp_path: Path
+) -> None:
+    school = org(config, "ua")
+    request = await queued(desk, school, "<cli@x>")
+    env = {
+        "PRIVACYDESK_CONFIG": str(REFERENCE),
+        "PRIVACYDESK_DATABASE_URL": desk.db.url,
+        "PRIVACYDESK_ENCRYPTION_KEY": TEST_KEY,
+    }
+    ref = str(request.reference)
+    before = run("show", ref, cwd=tmp_path, env=env).stdout
+    assert "still missing: full_name, residence, id_document, data_requested" in before
+    refused = run("verify", ref, "--as", "999", "--reason", "x", cwd=tmp_path, env=env, code=1)
+    assert "staff:999 is not staff of justschool" in refused.stderr
+    done = run(
+        "verify", ref, "--as", "100102", "--reason", "паспорт звірено", cwd=tmp_path, env=env
+    )
+    assert f"{ref}: verified by Бондаренко Андрій Васильович; status in_review" in done.stdout
+    after = run("show", ref, "--json", cwd=tmp_path, env=env).stdout
+    shown = json.loads(after)
+    assert shown["identity"]["method"] == "manual"
+    assert shown["verifications"][0]["evidence"] == {"reason": "паспорт звірено"}

@@ -59,6 +59,7 @@ DETAIL = RequestDetail(
     timeline=[],
     outbox=[],
     verifications=[],
+    details_missing=[],
 )
 
 
