@@ -8,7 +8,7 @@ crash and a retry end with one request and one acknowledgement.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -52,6 +52,8 @@ class RequestDraft:
     requester: Requester = field(default_factory=Requester)
     #: Auto-reply, bounce or list mail: queued for staff, never answered automatically.
     automated: bool = False
+    #: The phrase that made the classifier see each kind (shown to staff on the card).
+    evidence: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -189,7 +191,11 @@ async def _create(
         action="received",
         to_status=Status.RECEIVED.value,
         reason="request received",
-        details={"kinds": list(draft.kinds), "regimes": list(regimes)},
+        details={
+            "kinds": list(draft.kinds),
+            "regimes": list(regimes),
+            "evidence": dict(draft.evidence),
+        },
     )
     await identity.start(session, organisation, request, actor=actor)
     original = await duplicates.link_if_duplicate(session, request, actor=actor)

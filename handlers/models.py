@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -169,7 +170,11 @@ class MessageRow(Base):
     """An inbound or outbound message of a request, as it was received or sent."""
 
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_request_id", "request_id"),)
+    __table_args__ = (
+        Index("ix_messages_request_id", "request_id"),
+        # A channel message is stored once, even when two workers see it at the same time.
+        Index("uq_messages_channel_external_id", "channel", "external_id", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"))
@@ -428,6 +433,28 @@ class IdentityLinkRow(Base):
     email: Mapped[str] = mapped_column(String(320))
     request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"))
     verified_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class InboundMailRow(Base):
+    """Every mail a watched mailbox delivered, and what became of it.
+
+    ``key`` is the Message-ID (or a hash of the bytes); one row per mailbox and key makes a
+    mail seen twice, or a restart in the middle of a batch, a no-op. Mail that could not be
+    parsed is kept whole in ``raw`` with the reason.
+    """
+
+    __tablename__ = "inbound_mail"
+    __table_args__ = (UniqueConstraint("mailbox", "key", name="uq_inbound_mail_mailbox_key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    mailbox: Mapped[str] = mapped_column(String(320))
+    key: Mapped[str] = mapped_column(String(512))
+    #: queued | threaded | automated | quarantined
+    outcome: Mapped[str] = mapped_column(String(16))
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class StaffRow(Base):

@@ -666,6 +666,8 @@ class Organisation(_Section):
     refusal_needs_second_approver: bool = False
     identity: IdentityPolicy = Field(default_factory=IdentityPolicy)
     directory: DirectorySource = Field(default_factory=DirectorySource)
+    #: A requester who writes after their request was closed reopens it (back to review).
+    reopen_closed_on_reply: bool = True
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Self:

@@ -1,0 +1,47 @@
+"""Inbound mail: one row per mailbox and message, and each channel message stored once.
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-22
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0005"
+down_revision: str | Sequence[str] | None = "0004"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def upgrade() -> None:
+    """The inbound_mail table and a unique index on messages (channel, external_id)."""
+    op.create_table(
+        "inbound_mail",
+        sa.Column("id", _ID, nullable=False),
+        sa.Column("mailbox", sa.String(320), nullable=False),
+        sa.Column("key", sa.String(512), nullable=False),
+        sa.Column("outcome", sa.String(16), nullable=False),
+        sa.Column("request_id", _ID, nullable=True),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("raw", sa.LargeBinary(), nullable=True),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["request_id"], ["requests.id"], name=op.f("fk_inbound_mail_request_id_requests")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_inbound_mail")),
+        sa.UniqueConstraint("mailbox", "key", name="uq_inbound_mail_mailbox_key"),
+    )
+    op.create_index(
+        "uq_messages_channel_external_id", "messages", ["channel", "external_id"], unique=True
+    )
+
+
+def downgrade() -> None:
+    """Drop what upgrade added."""
+    op.drop_index("uq_messages_channel_external_id", table_name="messages")
+    op.drop_table("inbound_mail")
