@@ -11,7 +11,7 @@ from bot.composition import Desk
 from handlers import identity, lifecycle
 from handlers.audit import Actor
 from handlers.db import Database
-from handlers.models import InboundMailRow, MessageRow, OutboxItem, Request, Status
+from handlers.models import InboundMailRow, MessageRow, OutboxItem, Request, Status, utcnow
 from handlers.profiles import DeskConfig
 from mail import message_ids
 from mail.inbound import receive
@@ -133,7 +133,7 @@ async def test_a_code_in_a_reply_verifies_and_a_stranger_cannot_borrow_a_referen
             request.id,
             "olena@example.test",
             actor=Actor.system(),
-            now=__import__("handlers.models", fromlist=["utcnow"]).utcnow(),
+            now=utcnow(),
         )
     subject = f"Re: [{request.reference}] Ваш код"
     stranger = await receive(
