@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Coroutine
 from datetime import date, datetime
 from functools import wraps
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
 
@@ -129,6 +130,9 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
     """Privacy Desk: answers privacy requests on statutory deadlines."""
     ctx.ensure_object(dict)
     ctx.obj["config_path"] = config_path
+    # Commands from the channels (entry points) reach the desk through the context, so
+    # that mail/ never imports bot/.
+    ctx.obj["with_desk"] = _with_desk
 
 
 @cli.command()
@@ -435,7 +439,15 @@ def _register_commands() -> None:
     cli.add_command(cli_directory.directory)
     cli.add_command(cli_identity.verify)
     cli.add_command(keygen)
+    for entry in entry_points(group=COMMANDS_GROUP):
+        command = entry.load()
+        if isinstance(command, click.Command) and command.callback is not None:
+            command.callback = _handles_errors(command.callback)
+            cli.add_command(command, entry.name)
 
+
+#: Entry-point group through which the channels (mail/) add their commands.
+COMMANDS_GROUP = "privacydesk.commands"
 
 _register_commands()
 
