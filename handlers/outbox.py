@@ -53,13 +53,19 @@ async def enqueue(
     return item
 
 
+#: How long a claimed row may stay "sending" before another drainer may take it over (the
+#: first one crashed). Longer than any single delivery attempt.
+LEASE: timedelta = timedelta(minutes=5)
+
+
 async def claim_due(
     session: AsyncSession, *, channel: str, now: datetime | None = None, limit: int = 20
 ) -> list[OutboxItem]:
     """Mark up to ``limit`` due rows of ``channel`` as being sent and return them.
 
     Each row moves pending -> sending by compare-and-set, so two drainers never
-    claim the same row; on PostgreSQL ``SKIP LOCKED`` keeps them from waiting.
+    claim the same row; on PostgreSQL ``SKIP LOCKED`` keeps them from waiting. ``due_at``
+    becomes the end of the lease (``release_stale``).
     """
     now = now or utcnow()
     query = (
@@ -79,13 +85,37 @@ async def claim_due(
         result = await session.execute(
             update(OutboxItem)
             .where(OutboxItem.id == item.id, OutboxItem.status == OutboxStatus.PENDING.value)
-            .values(status=OutboxStatus.SENDING.value, attempts=OutboxItem.attempts + 1)
+            .values(
+                status=OutboxStatus.SENDING.value,
+                attempts=OutboxItem.attempts + 1,
+                due_at=now + LEASE,
+            )
             .execution_options(synchronize_session=False)
         )
         if result.rowcount == 1:  # type: ignore[attr-defined]
             await session.refresh(item)
             claimed.append(item)
     return claimed
+
+
+async def release_stale(session: AsyncSession, *, channel: str, now: datetime | None = None) -> int:
+    """Give rows whose drainer died while sending back to the queue; how many.
+
+    The letter may have left before the crash: the receiver sees the same Message-ID again
+    (it is derived from the row), which mail programs show once.
+    """
+    now = now or utcnow()
+    result = await session.execute(
+        update(OutboxItem)
+        .where(
+            OutboxItem.channel == channel,
+            OutboxItem.status == OutboxStatus.SENDING.value,
+            OutboxItem.due_at < now,
+        )
+        .values(status=OutboxStatus.PENDING.value, due_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def mark_sent(session: AsyncSession, item_id: int, *, at: datetime | None = None) -> bool:

@@ -486,6 +486,9 @@ _DIRECTORY_PARAMETERS: Final = ("email", "phone", "account")
 _BIND_PARAMETER: Final = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
 
+_LOOPBACK_HOSTS: Final = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
 class DirectorySource(_Section):
     """Where the desk looks customers up by e-mail, phone or account number.
 
@@ -558,6 +561,9 @@ class Mailbox(_Section):
     imap_port: Port = 993
     smtp_host: Host | None = None
     smtp_port: Port = 465
+    #: "implicit" TLS (port 465), "starttls" (587), or "none" — allowed on loopback only.
+    smtp_security: Literal["implicit", "starttls", "none"] | None = None
+    imap_security: Literal["implicit", "starttls", "none"] | None = None
     processed_folder: Text = "PrivacyDesk/Processed"
     quarantine_folder: Text = "PrivacyDesk/Quarantine"
 
@@ -573,6 +579,17 @@ class Mailbox(_Section):
                     None,
                 )
             )
+        for key, host in (("smtp_security", self.smtp_host), ("imap_security", self.imap_host)):
+            if getattr(self, key) == "none" and host not in _LOOPBACK_HOSTS:
+                problems.append(
+                    (
+                        (key,),
+                        "'none' (no TLS) is allowed only for a server on this machine "
+                        "(127.0.0.1, ::1, localhost): passwords and personal data would cross "
+                        "the network in clear",
+                        "none",
+                    )
+                )
         for key in ("processed_folder", "quarantine_folder"):
             if getattr(self, key).casefold() == "inbox":
                 problems.append(((key,), "must not be INBOX (mail would loop)", "INBOX"))
@@ -591,6 +608,18 @@ class Mailbox(_Section):
     def login(self) -> str:
         """The IMAP/SMTP user name: ``username`` if set, else the address."""
         return self.username or self.address
+
+    def smtp_tls(self) -> Literal["implicit", "starttls", "none"]:
+        """How to secure the SMTP connection (by port unless configured)."""
+        if self.smtp_security is not None:
+            return self.smtp_security
+        return "implicit" if self.smtp_port == 465 else "starttls"
+
+    def imap_tls(self) -> Literal["implicit", "starttls", "none"]:
+        """How to secure the IMAP connection (by port unless configured)."""
+        if self.imap_security is not None:
+            return self.imap_security
+        return "implicit" if self.imap_port == 993 else "starttls"
 
     def password(self, env: Mapping[str, str]) -> SecretStr | None:
         """The mailbox password from ``env[password_env]``; None if not configured or unset.

@@ -29,9 +29,9 @@ class OurMessageId:
     domain: str
 
 
-def make(reference: str, token: str, domain: str) -> str:
-    """A new Message-ID for a letter about ``reference``."""
-    return f"<pd.{reference}.{token}.{secrets.token_hex(8)}@{domain}>"
+def make(reference: str, token: str, domain: str, unique: str | None = None) -> str:
+    """A Message-ID for a letter about ``reference``; ``unique`` (hex) makes it stable."""
+    return f"<pd.{reference}.{token}.{unique or secrets.token_hex(8)}@{domain}>"
 
 
 def read(message_id: str) -> OurMessageId | None:

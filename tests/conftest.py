@@ -26,6 +26,8 @@ from handlers.db import Database
 from handlers.profiles import DeskConfig, Organisation, load_config
 from handlers.sealing import new_key
 
+from .smtp_server import smtp_server  # noqa: F401 (a fixture for every test module)
+
 PG_URL = os.environ.get("PRIVACYDESK_TEST_POSTGRES_URL", "").strip()
 BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]
 REPO = Path(__file__).resolve().parent.parent

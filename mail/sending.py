@@ -1,0 +1,297 @@
+"""The outbox drainer for e-mail: every letter leaves once, or staff hear why it did not.
+
+Rows are claimed after the transaction that wrote them committed (``handlers.outbox``).
+Delivery is aiosmtplib over implicit TLS or STARTTLS with authentication, or — when a
+mailbox has no SMTP server, as in the embedded default — ``.eml`` files written into a
+folder (a dry run you can open in any mail program). A temporary failure (4xx, a refused
+connection, a timeout) is retried with exponential backoff; a permanent one (5xx) is not:
+the row is marked failed and staff are told. Automatic mail to one address is capped per
+day, so a loop that slipped past the guards cannot flood anyone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Final, Literal, Protocol
+
+import aiosmtplib
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers import audit, outbox, review
+from handlers.audit import Actor
+from handlers.db import Database
+from handlers.models import MessageRow, OutboxItem, OutboxStatus, Request, utcnow
+from handlers.profiles import DeskConfig, Mailbox
+from handlers.sealing import Sealer
+from mail.compose import compose, mailbox_of
+
+#: Notices the desk sends on its own, without a person approving each one.
+AUTOMATIC: Final = frozenset({"acknowledgement", "identity_code", "identity_reminder"})
+AUTOMATIC_PER_DAY: Final = 10
+MAX_ATTEMPTS: Final = 8
+_ACTOR: Final = Actor.system("mail-sender")
+
+
+class DeliveryFailed(Exception):
+    """A delivery that did not happen; ``permanent`` when trying again cannot help."""
+
+    def __init__(self, reason: str, *, permanent: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+
+
+class Delivery(Protocol):
+    """Somewhere a composed mail goes."""
+
+    async def send(self, message: EmailMessage) -> None:
+        """Deliver ``message`` or raise DeliveryFailed."""
+        ...
+
+
+@dataclass
+class SmtpDelivery:
+    """An SMTP server (aiosmtplib): implicit TLS, STARTTLS, or plain on loopback only."""
+
+    host: str
+    port: int
+    security: Literal["implicit", "starttls", "none"]
+    username: str | None = None
+    password: str | None = None
+    timeout: float = 30.0
+
+    async def send(self, message: EmailMessage) -> None:
+        try:
+            await aiosmtplib.send(
+                message,
+                hostname=self.host,
+                port=self.port,
+                use_tls=self.security == "implicit",
+                start_tls=self.security == "starttls",
+                username=self.username,
+                password=self.password,
+                timeout=self.timeout,
+            )
+        except aiosmtplib.SMTPRecipientsRefused as error:
+            codes = [refusal.code for refusal in error.recipients]
+            raise DeliveryFailed(
+                f"recipient refused ({', '.join(map(str, codes))})",
+                permanent=all(500 <= code < 600 for code in codes),
+            ) from error
+        except aiosmtplib.SMTPResponseException as error:
+            raise DeliveryFailed(
+                f"the server answered {error.code}", permanent=500 <= error.code < 600
+            ) from error
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+            raise DeliveryFailed(
+                f"the server could not be reached ({type(error).__name__})", permanent=False
+            ) from error
+
+
+@dataclass
+class FolderDelivery:
+    """Writes each mail as an ``.eml`` file (the dry run of the embedded default)."""
+
+    folder: Path
+
+    async def send(self, message: EmailMessage) -> None:
+        await asyncio.to_thread(self._write, message.as_bytes())
+
+    def _write(self, data: bytes) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        name = f"{utcnow():%Y%m%dT%H%M%S%f}-{os.getpid()}"
+        temporary = self.folder / f".{name}.tmp"
+        temporary.write_bytes(data)
+        temporary.replace(self.folder / f"{name}.eml")  # whole files only
+
+
+def delivery_for(mailbox: Mailbox | None, env: Mapping[str, str], outgoing: Path) -> Delivery:
+    """The SMTP server of a mailbox, or the folder when it has none."""
+    if mailbox is None or mailbox.smtp_host is None:
+        return FolderDelivery(outgoing)
+    password = mailbox.password(env)
+    return SmtpDelivery(
+        host=mailbox.smtp_host,
+        port=mailbox.smtp_port,
+        security=mailbox.smtp_tls(),
+        username=mailbox.login if password else None,
+        password=password.get_secret_value() if password else None,
+    )
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min, ... at most an hour."""
+    delay: timedelta = timedelta(seconds=30) * (2 ** max(0, attempts - 1))
+    return min(delay, timedelta(hours=1))
+
+
+@dataclass
+class DrainReport:
+    """What one pass did."""
+
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    held: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class MailSendingDesk(Protocol):
+    """What the sender needs of the desk."""
+
+    db: Database
+    config: DeskConfig
+
+    def sealer(self) -> Sealer:
+        """The desk's key."""
+        ...
+
+
+async def drain_once(
+    desk: MailSendingDesk,
+    deliveries: Callable[[str], Delivery],
+    *,
+    now: datetime | None = None,
+    limit: int = 50,
+) -> DrainReport:
+    """Send what is due on the e-mail channel; ``deliveries(mailbox)`` says how."""
+    now = now or utcnow()
+    report = DrainReport()
+    async with desk.db.transaction() as session:
+        await outbox.release_stale(session, channel="email", now=now)
+    async with desk.db.transaction() as session:
+        items = await outbox.claim_due(session, channel="email", now=now, limit=limit)
+    for item in items:
+        await _deliver(desk, deliveries, item, now, report)
+    return report
+
+
+async def _deliver(
+    desk: MailSendingDesk,
+    deliveries: Callable[[str], Delivery],
+    item: OutboxItem,
+    now: datetime,
+    report: DrainReport,
+) -> None:
+    # Read everything first and close the session: on SQLite every transaction takes the
+    # write lock, so no write may start while this one is open.
+    async with desk.db.sessions() as session:
+        request = await session.get(Request, item.request_id) if item.request_id else None
+        held_until = None
+        if request is not None and item.notice in AUTOMATIC:
+            held_until = await _cap(session, item, now)
+        inbound = (
+            list(
+                await session.scalars(
+                    select(MessageRow.external_id)
+                    .where(MessageRow.request_id == request.id, MessageRow.direction == "inbound")
+                    .order_by(MessageRow.id)
+                )
+            )
+            if request is not None
+            else []
+        )
+    if request is None or not item.recipient:
+        await _give_up(desk, item, "no request or no recipient", report)
+        return
+    if held_until is not None:
+        async with desk.db.transaction() as tx:
+            await outbox.mark_failed(
+                tx, item.id, error="automatic mail cap reached", retry_in=held_until - now
+            )
+        report.held += 1
+        return
+    organisation = desk.config.organisation(request.organisation_id)
+    message = compose(
+        item,
+        request,
+        organisation,
+        desk.sealer(),
+        inbound_ids=[i.split("|", 1)[1] for i in inbound if i and "|" in i],
+    )
+    sender = mailbox_of(request, organisation)
+    try:
+        await deliveries(sender).send(message)
+    except DeliveryFailed as failure:
+        if failure.permanent or item.attempts >= MAX_ATTEMPTS:
+            await _give_up(desk, item, failure.reason, report)
+        else:
+            async with desk.db.transaction() as tx:
+                await outbox.mark_failed(
+                    tx, item.id, error=failure.reason, retry_in=backoff(item.attempts)
+                )
+            report.retried += 1
+        return
+    body = message.get_body(("plain",))
+    async with desk.db.transaction() as tx:
+        if await review.record_delivery(tx, item.id):
+            tx.add(
+                MessageRow(
+                    request_id=request.id,
+                    direction="outbound",
+                    channel="email",
+                    external_id=f"{sender}|{message['Message-ID']}",
+                    subject=str(message["Subject"]),
+                    body=body.get_content() if isinstance(body, EmailMessage) else "",
+                    at=utcnow(),
+                )
+            )
+    report.sent += 1
+
+
+async def _cap(session: AsyncSession, item: OutboxItem, now: datetime) -> datetime | None:
+    """When the recipient may get automatic mail again; None when they may now."""
+    since = now - timedelta(days=1)
+    sent = list(
+        await session.scalars(
+            select(OutboxItem.sent_at)
+            .where(
+                OutboxItem.recipient == item.recipient,
+                OutboxItem.channel == "email",
+                OutboxItem.notice.in_(AUTOMATIC),
+                OutboxItem.status == OutboxStatus.SENT.value,
+                OutboxItem.sent_at > since,
+            )
+            .order_by(OutboxItem.sent_at)
+        )
+    )
+    if len(sent) < AUTOMATIC_PER_DAY:
+        return None
+    oldest = sent[-AUTOMATIC_PER_DAY]
+    assert oldest is not None
+    return oldest + timedelta(days=1)
+
+
+async def _give_up(
+    desk: MailSendingDesk, item: OutboxItem, reason: str, report: DrainReport
+) -> None:
+    async with desk.db.transaction() as tx:
+        await outbox.mark_failed(tx, item.id, error=reason, retry_in=None)
+        await outbox.enqueue(
+            tx,
+            item.request_id,
+            outbox.OutboxDraft(
+                channel="staff_chat",
+                notice="delivery_failed",
+                dedupe_key=f"delivery_failed:{item.id}",
+                payload={"outbox_item_id": item.id, "notice": item.notice, "reason": reason},
+            ),
+        )
+        if item.request_id is not None:
+            await audit.record(
+                tx,
+                request_id=item.request_id,
+                actor=_ACTOR,
+                action="delivery_failed",
+                reason=reason,
+                details={"outbox_item_id": item.id, "notice": item.notice},
+            )
+    report.failed += 1
+    report.errors.append(reason)
