@@ -457,6 +457,18 @@ class InboundMailRow(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class MailboxCursorRow(Base):
+    """How far a watched mailbox has been read: its UIDVALIDITY and the last UID handled."""
+
+    __tablename__ = "mailbox_cursors"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    mailbox: Mapped[str] = mapped_column(String(320), unique=True)
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class StaffRow(Base):
     """A staff member allowed to act for an organisation, mirrored from its profile."""
 

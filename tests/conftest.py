@@ -26,7 +26,8 @@ from handlers.db import Database
 from handlers.profiles import DeskConfig, Organisation, load_config
 from handlers.sealing import new_key
 
-from .smtp_server import smtp_server  # noqa: F401 (a fixture for every test module)
+from .dovecot import dovecot  # noqa: F401 (fixtures for every test module)
+from .smtp_server import smtp_server  # noqa: F401
 
 PG_URL = os.environ.get("PRIVACYDESK_TEST_POSTGRES_URL", "").strip()
 BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]

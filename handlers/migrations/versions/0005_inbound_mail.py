@@ -1,4 +1,4 @@
-"""Inbound mail: one row per mailbox and message, and each channel message stored once.
+"""Inbound mail: one row per mailbox and message, channel messages stored once, cursors.
 
 Revision ID: 0005
 Revises: 0004
@@ -19,7 +19,7 @@ _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
-    """The inbound_mail table and a unique index on messages (channel, external_id)."""
+    """inbound_mail, mailbox_cursors and a unique index on messages (channel, external_id)."""
     op.create_table(
         "inbound_mail",
         sa.Column("id", _ID, nullable=False),
@@ -39,9 +39,20 @@ def upgrade() -> None:
     op.create_index(
         "uq_messages_channel_external_id", "messages", ["channel", "external_id"], unique=True
     )
+    op.create_table(
+        "mailbox_cursors",
+        sa.Column("id", _ID, nullable=False),
+        sa.Column("mailbox", sa.String(320), nullable=False),
+        sa.Column("uidvalidity", sa.BigInteger(), nullable=False),
+        sa.Column("last_uid", sa.BigInteger(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_mailbox_cursors")),
+        sa.UniqueConstraint("mailbox", name=op.f("uq_mailbox_cursors_mailbox")),
+    )
 
 
 def downgrade() -> None:
     """Drop what upgrade added."""
+    op.drop_table("mailbox_cursors")
     op.drop_index("uq_messages_channel_external_id", table_name="messages")
     op.drop_table("inbound_mail")
