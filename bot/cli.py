@@ -423,6 +423,38 @@ def _print_detail(detail: queries.RequestDetail, today: date) -> None:
     console.print(timeline)
 
 
+@click.command(name="run")
+@click.option("--once", is_flag=True, help="One pass of every part, then exit (for cron).")
+@click.pass_context
+@_handles_errors
+def run_desk(ctx: click.Context, once: bool) -> None:
+    """Run the desk: mailbox watchers, the outbox, the identity monitor (Ctrl-C stops)."""
+    _with_desk(ctx, lambda desk: _serve(desk, once=once))
+
+
+async def _serve(desk: Desk, *, once: bool) -> None:
+    import signal
+
+    from bot.monitors import identity_monitor
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    services = [entry.load() for entry in entry_points(group=SERVICES_GROUP)]
+    click.echo(
+        _("privacydesk: running {parts} (database {db})").format(
+            parts=", ".join([*(e.name for e in entry_points(group=SERVICES_GROUP)), "monitor"]),
+            db=desk.db.backend,
+        ),
+        err=True,
+    )
+    await asyncio.gather(
+        *(service(desk, stop, once=once) for service in services),
+        identity_monitor(desk, stop, once=once),
+    )
+
+
 @click.command()
 def keygen() -> None:
     """Print a new key for PRIVACYDESK_ENCRYPTION_KEY (personal data sealed at rest)."""
@@ -439,6 +471,7 @@ def _register_commands() -> None:
     cli.add_command(cli_directory.directory)
     cli.add_command(cli_identity.verify)
     cli.add_command(keygen)
+    cli.add_command(run_desk)
     for entry in entry_points(group=COMMANDS_GROUP):
         command = entry.load()
         if isinstance(command, click.Command) and command.callback is not None:
@@ -448,6 +481,8 @@ def _register_commands() -> None:
 
 #: Entry-point group through which the channels (mail/) add their commands.
 COMMANDS_GROUP = "privacydesk.commands"
+#: Entry-point group of the services `privacydesk run` starts.
+SERVICES_GROUP = "privacydesk.services"
 
 _register_commands()
 

@@ -37,7 +37,7 @@ def mails_in(paths: list[Path]) -> Iterator[tuple[str, bytes]]:
             yield str(path), path.read_bytes()
 
 
-def _addressed_to(raw: bytes, mailboxes: set[str]) -> str | None:
+def addressed_to(raw: bytes, mailboxes: set[str]) -> str | None:
     from email.parser import BytesHeaderParser
     from email.utils import getaddresses
 
@@ -88,7 +88,7 @@ async def _ingest(desk: Any, paths: list[Path], mailbox: str | None) -> None:
     ) as bar:
         task = bar.add_task(_("ingesting"), total=len(mails))
         for where, raw in mails:
-            target = mailbox or _addressed_to(raw, known)
+            target = mailbox or addressed_to(raw, known)
             if target is None:
                 problems.append(
                     _("{where}: not addressed to a configured mailbox (use --mailbox)").format(

@@ -79,6 +79,17 @@ class ImapWatcher:
         loop = asyncio.get_running_loop()
         await asyncio.to_thread(self._run_thread, loop)
 
+    async def run_once(self) -> None:
+        """Read what is in the mailbox now, then log out (``privacydesk run --once``)."""
+        loop = asyncio.get_running_loop()
+
+        def once() -> None:
+            with self._connect() as box:
+                self.stats.connects += 1
+                self._drain(box, loop)
+
+        await asyncio.to_thread(once)
+
     def stop(self) -> None:
         """Ask the watcher to finish (within a poll interval)."""
         self._stop.set()
