@@ -59,7 +59,12 @@ LEASE: timedelta = timedelta(minutes=5)
 
 
 async def claim_due(
-    session: AsyncSession, *, channel: str, now: datetime | None = None, limit: int = 20
+    session: AsyncSession,
+    *,
+    channel: str,
+    now: datetime | None = None,
+    limit: int = 20,
+    lease: timedelta = LEASE,
 ) -> list[OutboxItem]:
     """Mark up to ``limit`` due rows of ``channel`` as being sent and return them.
 
@@ -88,7 +93,7 @@ async def claim_due(
             .values(
                 status=OutboxStatus.SENDING.value,
                 attempts=OutboxItem.attempts + 1,
-                due_at=now + LEASE,
+                due_at=now + lease,
             )
             .execution_options(synchronize_session=False)
         )

@@ -932,12 +932,16 @@ class Organisation(_Section):
         return None
 
 
+OutboxLease = Annotated[int, Field(ge=1, le=3600)]
+
+
 class DeskConfig(_Section):
     """The whole desk: deployment values, secrets from the environment, the organisations."""
 
     source: Path
     database_url: DatabaseUrl = DEFAULT_DATABASE_URL
     staff_language: Language = "en"
+    outbox_lease_seconds: OutboxLease = 300
     telegram_token: SecretStr | None = None
     encryption_key: SecretStr | None = None
     calendars: Calendars = Field(default_factory=Calendars)
@@ -1007,6 +1011,9 @@ class _DeskSection(_Section):
 
     database_url: FileDatabaseUrl = DEFAULT_DATABASE_URL
     staff_language: Language = "en"
+    #: How long a sender owns a letter it claimed; after that a crashed sender's letter is
+    #: taken over. Longer than any single delivery (the SMTP timeout is 30 s).
+    outbox_lease_seconds: OutboxLease = 300
 
 
 class _ConfigFile(_Section):
@@ -1327,6 +1334,7 @@ def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = 
             source=source,
             database_url=database_url or file_config.desk.database_url,
             staff_language=file_config.desk.staff_language,
+            outbox_lease_seconds=file_config.desk.outbox_lease_seconds,
             telegram_token=SecretStr(token) if token else None,
             encryption_key=SecretStr(encryption_key) if encryption_key else None,
             calendars=file_config.calendars,

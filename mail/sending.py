@@ -167,7 +167,8 @@ async def drain_once(
     async with desk.db.transaction() as session:
         await outbox.release_stale(session, channel="email", now=now)
     async with desk.db.transaction() as session:
-        items = await outbox.claim_due(session, channel="email", now=now, limit=limit)
+        lease = timedelta(seconds=desk.config.outbox_lease_seconds)
+        items = await outbox.claim_due(session, channel="email", now=now, limit=limit, lease=lease)
     for item in items:
         await _deliver(desk, deliveries, item, now, report)
     return report

@@ -13,7 +13,27 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
+
+
+def accept_any_login(
+    server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
+) -> AuthResult:
+    """AUTH for the tests: every login is accepted (and a clean answer, never a hang)."""
+    return AuthResult(success=True)
+
+
+def _controller(recorder: Recorder, port: int) -> Controller:
+    # AUTH offered without TLS (loopback only), not required: clients with and without
+    # credentials both work.
+    return Controller(
+        recorder,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=accept_any_login,
+        auth_require_tls=False,
+        auth_required=False,
+    )
 
 
 def free_port() -> int:
@@ -57,7 +77,7 @@ class SmtpServer:
         self.controller.stop()
 
     def start(self) -> None:
-        self.controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port)
+        self.controller = _controller(self.recorder, self.port)
         self.controller.start()
 
 
@@ -65,7 +85,7 @@ class SmtpServer:
 def smtp_server() -> Iterator[SmtpServer]:
     recorder = Recorder()
     port = free_port()
-    controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    controller = _controller(recorder, port)
     controller.start()
     server = SmtpServer(port, recorder, controller)
     try:
