@@ -130,6 +130,31 @@ async def _directory_match(
     return "contact", None
 
 
+async def _contact_proven(
+    session: AsyncSession,
+    desk: IdentityDesk,
+    request: Request,
+    method: Method,
+    channel: str,
+    point: tuple[ContactKind, str],
+    actor: Actor,
+    now: datetime | None = None,
+) -> Verified:
+    """The requester controls ``point``: ``contact``, or ``customer`` when it is on file."""
+    level, customer_id = await _directory_match(session, desk, *point)
+    return await record(
+        session,
+        desk,
+        request,
+        method=method,
+        level=level,
+        evidence={"channel": channel, "customer_matched": customer_id is not None},
+        actor=actor,
+        customer_id=customer_id,
+        now=now,
+    )
+
+
 async def record(
     session: AsyncSession,
     desk: IdentityDesk,
@@ -317,19 +342,10 @@ async def check_code(
         )
         return attempt, None
     email = query(email=address).email or address.strip().casefold()
-    level, customer_id = await _directory_match(session, desk, "email", email)
     if telegram_user_id is not None:
         await _link(session, desk, telegram_user_id, email, request.id, now)
-    done = await record(
-        session,
-        desk,
-        request,
-        method="mailbox_code",
-        level=level,
-        evidence={"channel": "email", "customer_matched": customer_id is not None},
-        actor=actor,
-        customer_id=customer_id,
-        now=now,
+    done = await _contact_proven(
+        session, desk, request, "mailbox_code", "email", ("email", email), actor, now
     )
     return attempt, done
 
@@ -402,16 +418,8 @@ async def verify_linked(
         raise IdentityError(
             f"{request.reference}: this Telegram user has not proven control of the address"
         )
-    level, customer_id = await _directory_match(session, desk, "email", wanted)
-    return await record(
-        session,
-        desk,
-        request,
-        method="linked_address",
-        level=level,
-        evidence={"channel": "telegram", "customer_matched": customer_id is not None},
-        actor=actor,
-        customer_id=customer_id,
+    return await _contact_proven(
+        session, desk, request, "linked_address", "telegram", ("email", wanted), actor
     )
 
 
@@ -433,17 +441,8 @@ async def check_reply_token(
         return None
     if request.requester_email is None:
         return None
-    level, customer_id = await _directory_match(session, desk, "email", request.requester_email)
-    return await record(
-        session,
-        desk,
-        request,
-        method="reply_token",
-        level=level,
-        evidence={"channel": "email", "customer_matched": customer_id is not None},
-        actor=actor,
-        customer_id=customer_id,
-    )
+    point: tuple[ContactKind, str] = ("email", request.requester_email)
+    return await _contact_proven(session, desk, request, "reply_token", "email", point, actor)
 
 
 # --- Telegram contact -------------------------------------------------------------------
@@ -484,16 +483,8 @@ async def check_telegram_contact(
     if normalised is None:
         raise IdentityError(f"{request.reference}: the shared phone number is not valid")
     request.requester_phone = normalised
-    level, customer_id = await _directory_match(session, desk, "phone", normalised)
-    return await record(
-        session,
-        desk,
-        request,
-        method="telegram_contact",
-        level=level,
-        evidence={"channel": "telegram", "customer_matched": customer_id is not None},
-        actor=actor,
-        customer_id=customer_id,
+    return await _contact_proven(
+        session, desk, request, "telegram_contact", "telegram", ("phone", normalised), actor
     )
 
 
