@@ -457,6 +457,18 @@ class InboundMailRow(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class UndeliverableAddress(Base):
+    """An address a bounce showed we cannot reach; no more mail is sent to it blindly."""
+
+    __tablename__ = "undeliverable_addresses"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    address: Mapped[str] = mapped_column(String(320), unique=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    since: Mapped[datetime] = mapped_column(default=utcnow)
+    outbox_item_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
+
+
 class MailboxCursorRow(Base):
     """How far a watched mailbox has been read: its UIDVALIDITY and the last UID handled."""
 

@@ -32,7 +32,7 @@ from handlers.intake import RequestDraft, Requester, submit
 from handlers.models import InboundMailRow, Request, utcnow
 from handlers.profiles import DeskConfig, Organisation
 from handlers.reply_text import clean
-from mail import message_ids
+from mail import bounces, message_ids
 from mail.loop_guard import automated_reason
 from mail.parsing import ParsedMail, UnparseableMail, parse
 
@@ -142,6 +142,10 @@ async def receive(
     )
     async with desk.db.transaction() as session:
         target = await _thread_target(session, organisation, parsed)
+        if reason is not None and bounces.is_bounce(parsed):
+            bounced = await bounces.record(session, raw, parsed, reason)
+            if target is None and bounced:
+                target = await session.get(Request, bounced[0])  # file it with its request
         if target is not None:
             await followups.add(
                 session,

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from typing import Final
 
 _OURS: Final = re.compile(
-    r"<pd\.(PD-\d{4}-\d{6,})\.([0-9a-f]{32})\.[0-9a-f]+@([^<>\s]+)>", re.IGNORECASE
+    r"<pd\.(PD-\d{4}-\d{6,})\.([0-9a-f]{32})\.([0-9a-f]+)@([^<>\s]+)>", re.IGNORECASE
 )
+#: Our Message-IDs anywhere in a text (a bounce quotes the headers of what bounced).
+ANYWHERE: Final = re.compile(_OURS.pattern.replace("(", "(?:"), re.IGNORECASE)
 _REFERENCE_IN_SUBJECT: Final = re.compile(r"\[(PD-\d{4}-\d{6,})\]", re.IGNORECASE)
 
 
@@ -27,6 +29,8 @@ class OurMessageId:
     reference: str
     token: str
     domain: str
+    #: The outbox row's id in hex when the letter came from the outbox.
+    unique: str = ""
 
 
 def make(reference: str, token: str, domain: str, unique: str | None = None) -> str:
@@ -39,7 +43,12 @@ def read(message_id: str) -> OurMessageId | None:
     found = _OURS.fullmatch(message_id.strip())
     if found is None:
         return None
-    return OurMessageId(found.group(1).upper(), found.group(2).lower(), found.group(3).lower())
+    return OurMessageId(
+        found.group(1).upper(),
+        found.group(2).lower(),
+        found.group(4).lower(),
+        found.group(3).lower(),
+    )
 
 
 def reference_in_subject(subject: str) -> str | None:

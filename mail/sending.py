@@ -27,7 +27,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers import audit, outbox, review
 from handlers.audit import Actor
 from handlers.db import Database
-from handlers.models import MessageRow, OutboxItem, OutboxStatus, Request, utcnow
+from handlers.models import (
+    MessageRow,
+    OutboxItem,
+    OutboxStatus,
+    Request,
+    UndeliverableAddress,
+    utcnow,
+)
 from handlers.profiles import DeskConfig, Mailbox
 from handlers.sealing import Sealer
 from mail.compose import compose, mailbox_of
@@ -186,6 +193,11 @@ async def _deliver(
     async with desk.db.sessions() as session:
         request = await session.get(Request, item.request_id) if item.request_id else None
         held_until = None
+        bounced = await session.scalar(
+            select(UndeliverableAddress.since).where(
+                UndeliverableAddress.address == (item.recipient or "").casefold()
+            )
+        )
         if request is not None and item.notice in AUTOMATIC:
             held_until = await _cap(session, item, now)
         inbound = (
@@ -201,6 +213,11 @@ async def _deliver(
         )
     if request is None or not item.recipient:
         await _give_up(desk, item, "no request or no recipient", report)
+        return
+    if bounced is not None:
+        await _give_up(
+            desk, item, f"the address bounced an earlier letter ({bounced:%Y-%m-%d})", report
+        )
         return
     if held_until is not None:
         async with desk.db.transaction() as tx:

@@ -219,3 +219,42 @@ async def test_a_drainer_that_died_mid_send_is_taken_over(
     assert (await drain_once(desk, lambda mailbox: via(smtp_server.port), now=later)).sent == 1
     [row] = await items(desk, id=claimed.id)
     assert row.status == "sent"
+
+
+async def test_a_bounce_marks_the_address_and_no_more_mail_goes_there_blindly(
+    desk: Desk, smtp_server: SmtpServer
+) -> None:
+    first = await receive(desk, SCHOOL, request_mail("gone@example.test"))
+    await drain_once(desk, lambda mailbox: via(smtp_server.port))
+    [ack] = smtp_server.recorder.received
+    bounce = EmailMessage()
+    bounce["From"] = "Mail Delivery System <MAILER-DAEMON@mx.example.test>"
+    bounce["To"] = SCHOOL
+    bounce["Subject"] = "Undelivered Mail Returned to Sender"
+    bounce["Message-ID"] = make_msgid(domain="mx.example.test")
+    bounce["Auto-Submitted"] = "auto-replied"
+    bounce.set_content("<gone@example.test>: 550 5.1.1 User unknown")
+    bounce.add_attachment(
+        f"Message-ID: {ack['Message-ID'].strip()}\nSubject: {ack['Subject']}\n".encode(),
+        maintype="text",
+        subtype="rfc822-headers",
+    )
+    bounced = await receive(desk, SCHOOL, bounce.as_bytes())
+    assert (bounced.outcome, bounced.request_id) == ("threaded", first.request_id)
+    assert bounced.automated
+    [alert] = await items(desk, notice="bounce")
+    assert alert.channel == "staff_chat"
+    school = desk.config.organisation("justschool")
+    async with desk.db.transaction() as session:
+        await identity.send_code(
+            session,
+            desk.identity(school),
+            int(first.request_id or 0),
+            "gone@example.test",
+            actor=Actor.system(),
+            now=utcnow(),
+        )
+    report = await drain_once(desk, lambda mailbox: via(smtp_server.port))
+    assert (report.sent, report.failed) == (0, 1)
+    assert "bounced an earlier letter" in report.errors[0]
+    assert len(smtp_server.recorder.received) == 1

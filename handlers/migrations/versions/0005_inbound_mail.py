@@ -40,6 +40,21 @@ def upgrade() -> None:
         "uq_messages_channel_external_id", "messages", ["channel", "external_id"], unique=True
     )
     op.create_table(
+        "undeliverable_addresses",
+        sa.Column("id", _ID, nullable=False),
+        sa.Column("address", sa.String(320), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("since", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("outbox_item_id", _ID, nullable=True),
+        sa.ForeignKeyConstraint(
+            ["outbox_item_id"],
+            ["outbox.id"],
+            name=op.f("fk_undeliverable_addresses_outbox_item_id_outbox"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_undeliverable_addresses")),
+        sa.UniqueConstraint("address", name=op.f("uq_undeliverable_addresses_address")),
+    )
+    op.create_table(
         "mailbox_cursors",
         sa.Column("id", _ID, nullable=False),
         sa.Column("mailbox", sa.String(320), nullable=False),
@@ -54,5 +69,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Drop what upgrade added."""
     op.drop_table("mailbox_cursors")
+    op.drop_table("undeliverable_addresses")
     op.drop_index("uq_messages_channel_external_id", table_name="messages")
     op.drop_table("inbound_mail")
