@@ -131,6 +131,11 @@ async def find_by_external_id(db: Database, channel: str, external_id: str) -> R
         )
 
 
+def _no_nul(text: str | None) -> str | None:
+    """PostgreSQL text cannot hold NUL characters; a channel may hand them over."""
+    return text.replace("\x00", "") if text is not None else None
+
+
 async def _create(
     session: AsyncSession, organisation: Organisation, engine: ClockEngine, draft: RequestDraft
 ) -> Request:
@@ -144,7 +149,7 @@ async def _create(
         kinds=list(draft.kinds),
         regimes=list(regimes),
         third_party=draft.third_party,
-        requester_name=draft.requester.name,
+        requester_name=_no_nul(draft.requester.name),
         requester_email=draft.requester.email,
         requester_phone=draft.requester.phone,
         requester_telegram_id=draft.requester.telegram_id,
@@ -161,8 +166,8 @@ async def _create(
             direction="inbound",
             channel=draft.channel,
             external_id=draft.external_id,
-            subject=draft.subject,
-            body=draft.text,
+            subject=_no_nul(draft.subject),
+            body=_no_nul(draft.text) or "",
             at=draft.received_at,
         )
     )

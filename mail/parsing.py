@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
+from email.header import decode_header, make_header
 from email.message import Message
 from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
@@ -77,13 +78,33 @@ class ParsedMail:
         return self.reply_to or self.from_address
 
 
+def _no_nul(text: str) -> str:
+    """PostgreSQL text cannot hold NUL characters; hostile mail puts them anywhere."""
+    return text.replace("\x00", "")
+
+
 def _header(message: Message, name: str) -> str:
+    return _no_nul(_header_value(message, name))
+
+
+def _header_value(message: Message, name: str) -> str:
     try:
         value = message.get(name)
-    except (ValueError, IndexError, TypeError):  # a header the parser could not model
-        raw = message.get_all(name, failobj=[])
-        value = raw[0] if raw else None
-    return str(value).strip() if value is not None else ""
+        return str(value).strip() if value is not None else ""
+    except Exception:
+        wanted = name.lower()
+        for key, raw in message.raw_items():
+            if key.lower() == wanted:
+                return _raw_header(str(raw))
+        return ""
+
+
+def _raw_header(raw: str) -> str:
+    """A raw header value, RFC 2047 words decoded where they can be."""
+    try:
+        return str(make_header(decode_header(raw))).strip()
+    except Exception:
+        return " ".join(raw.split())
 
 
 def _address(value: str) -> tuple[str | None, str | None]:
@@ -99,7 +120,11 @@ def _message_ids(value: str) -> tuple[str, ...]:
 
 
 def _decoded(part: Message) -> str:
-    """The text of a part, whatever charset it claims."""
+    """The text of a part, whatever charset it claims (without NUL characters)."""
+    return _no_nul(_decoded_text(part))
+
+
+def _decoded_text(part: Message) -> str:
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):
         return ""
@@ -119,7 +144,7 @@ def _filename(part: Message, index: int) -> str:
         name = part.get_filename()
     except (ValueError, IndexError, TypeError):
         name = None
-    return (name or f"part-{index}").replace("/", "_").replace("\\", "_")[:200]
+    return _no_nul(name or f"part-{index}").replace("/", "_").replace("\\", "_")[:200]
 
 
 @dataclass
@@ -147,15 +172,16 @@ def _tnef(walk: _Walk, data: bytes) -> None:
         return
     body = tnef.body
     if isinstance(body, bytes):
-        walk.plain.append(body.decode("utf-8", "replace"))
+        walk.plain.append(_no_nul(body.decode("utf-8", "replace")))
     elif isinstance(body, str):
-        walk.plain.append(body)
+        walk.plain.append(_no_nul(body))
     html = tnef.htmlbody
     if html:
-        walk.html.append(html.decode("utf-8", "replace") if isinstance(html, bytes) else html)
+        text = html.decode("utf-8", "replace") if isinstance(html, bytes) else html
+        walk.html.append(_no_nul(text))
     for item in tnef.attachments:
         content = item.data if isinstance(item.data, bytes) else b""
-        name = (item.long_filename() or item.name or "attachment").replace("/", "_")
+        name = _no_nul(item.long_filename() or item.name or "attachment").replace("/", "_")
         walk.attachments.append(
             Attachment(
                 name[:200],
