@@ -7,12 +7,15 @@ acknowledgement received by the SMTP server per privacy request, none for the au
 from __future__ import annotations
 
 import asyncio
+import re
 from email.message import EmailMessage
 
 from sqlalchemy import func, select
 
 from bot.composition import Desk
-from handlers.models import OutboxItem, Request
+from handlers import identity
+from handlers.audit import Actor
+from handlers.models import OutboxItem, Request, utcnow
 from mail.sending import SmtpDelivery, drain_once
 
 from .dovecot import Dovecot
@@ -89,3 +92,52 @@ async def test_two_hundred_mixed_messages(
             .where(OutboxItem.notice == "acknowledgement")
         )
     assert acks == 120
+
+
+async def test_a_code_sent_by_mail_and_answered_by_mail_verifies_the_request(
+    desk: Desk, dovecot: Dovecot, smtp_server: SmtpServer
+) -> None:
+    user = dovecot.user()
+    watch = watcher(desk, dovecot, user)
+    task = asyncio.create_task(watch.run())
+    delivery = SmtpDelivery("127.0.0.1", smtp_server.port, "none", timeout=10)
+    try:
+        await asyncio.to_thread(dovecot.append, user, message(1, "privacy"))
+        await until(lambda: watch.stats.processed == 1)
+        async with desk.db.sessions() as session:
+            request = await session.scalar(select(Request))
+        assert request is not None
+        assert request.status == "awaiting_identity"
+        school = desk.config.organisation("justschool")
+        async with desk.db.transaction() as session:
+            await identity.send_code(
+                session,
+                desk.identity(school),
+                request.id,
+                "person1@example.test",
+                actor=Actor.system(),
+                now=utcnow(),
+            )
+        await drain_once(desk, lambda mailbox: delivery)
+        [code_mail] = [
+            m for m in smtp_server.recorder.received if "код" in str(m["Subject"]).lower()
+        ]
+        body = code_mail.get_body(("plain",))
+        assert body is not None
+        [code] = re.findall(r"\b\d{6}\b", body.get_content().split("\n\n")[0])
+        # The requester answers in a new mail (no In-Reply-To): the subject and the code do it.
+        answer = EmailMessage()
+        answer["From"] = "person1@example.test"
+        answer["To"] = SCHOOL
+        answer["Subject"] = f"[{request.reference}] код"
+        answer["Message-ID"] = "<answer-1@example.test>"
+        answer.set_content(f"Мій код {code}")
+        await asyncio.to_thread(dovecot.append, user, answer.as_bytes())
+        await until(lambda: watch.stats.processed == 2)
+    finally:
+        watch.stop()
+        await task
+    async with desk.db.sessions() as session:
+        after = await session.get(Request, request.id)
+    assert after is not None
+    assert (after.status, after.identity_level) == ("in_review", "contact")
