@@ -25,7 +25,8 @@ from mail.sending import Delivery, MailSendingDesk, delivery_for, drain_once
 
 log = logging.getLogger(__name__)
 
-DRAIN_EVERY = 1.0
+#: How often the outbox is looked at: the floor of the time from a commit to its letter.
+DRAIN_EVERY = 0.2
 
 
 class ServiceDesk(MailDesk, MailSendingDesk, Protocol):

@@ -134,10 +134,8 @@ class Dovecot:
             client.logout()
 
 
-@pytest.fixture(scope="session")
-def dovecot() -> Iterator[Dovecot]:
-    if shutil.which("dovecot") is None and not Path("/usr/sbin/dovecot").exists():
-        pytest.fail("Dovecot is not installed (scripts/test installs dovecot-imapd)")
+def start_dovecot() -> Dovecot:
+    """A new private Dovecot on a free port (the caller kills it and removes its root)."""
     root = Path(tempfile.mkdtemp(prefix="pd-dovecot-"))
     root.chmod(0o755)
     port = free_port()
@@ -149,8 +147,16 @@ def dovecot() -> Iterator[Dovecot]:
     (root / "dovecot.conf").write_text(CONFIG.format(root=root, port=port))
     server = Dovecot(root, port)
     server.start()
+    return server
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[Dovecot]:
+    if shutil.which("dovecot") is None and not Path("/usr/sbin/dovecot").exists():
+        pytest.fail("Dovecot is not installed (scripts/test installs dovecot-imapd)")
+    server = start_dovecot()
     try:
         yield server
     finally:
         server.kill()
-        shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(server.root, ignore_errors=True)
