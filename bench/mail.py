@@ -34,13 +34,12 @@ from pydantic import SecretStr  # noqa: E402
 
 from bot.composition import Desk  # noqa: E402
 from handlers.db import Database  # noqa: E402
-from handlers.profiles import Mailbox, load_config  # noqa: E402
+from handlers.profiles import load_config  # noqa: E402
 from handlers.sealing import new_key  # noqa: E402
-from mail.imap_watcher import ImapWatcher  # noqa: E402
-from mail.inbound import receive  # noqa: E402
 from mail.sending import SmtpDelivery, drain_once  # noqa: E402
 from tests.dovecot import PASSWORD, Dovecot, start_dovecot  # noqa: E402
 from tests.smtp_server import Recorder, _controller, free_port  # noqa: E402
+from tests.test_imap_watcher import watcher as test_watcher  # noqa: E402
 
 SCHOOL = "support@justschool.me"
 
@@ -79,19 +78,7 @@ async def desk_for(root: Path, tag: str) -> Desk:
 
 async def run_desk(desk: Desk, dovecot: Dovecot, user: str, smtp_port: int, until: Any) -> float:
     """Watcher + sender until ``until()``; the seconds it took."""
-    mailbox = Mailbox(
-        address=SCHOOL,
-        username=user,
-        password_env="UNUSED",
-        imap_host="127.0.0.1",
-        imap_port=dovecot.port,
-        imap_security="none",
-    )
-
-    async def handle(address: str, raw: bytes, at: Any) -> str:
-        return (await receive(desk, address, raw, received_at=at)).outcome
-
-    watcher = ImapWatcher(mailbox, PASSWORD, desk.db, handle, idle_timeout=5.0)
+    watcher = test_watcher(desk, dovecot, user)  # the tests' watcher: plain IMAP on loopback
     delivery = SmtpDelivery("127.0.0.1", smtp_port, "none", timeout=10)
     started = time.perf_counter()
     task = asyncio.create_task(watcher.run())
