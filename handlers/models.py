@@ -457,6 +457,24 @@ class InboundMailRow(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class AttachmentRow(Base):
+    """A file that came with a requester's message, sealed at rest (ID scans come this way).
+
+    ``sealed`` is None when the file was over the size limit: it is listed, not kept.
+    """
+
+    __tablename__ = "attachments"
+    __table_args__ = (Index("ix_attachments_message_id", "message_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"))
+    filename: Mapped[str] = mapped_column(String(256))
+    content_type: Mapped[str] = mapped_column(String(128))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sealed: Mapped[str | None] = mapped_column(Text)
+
+
 class UndeliverableAddress(Base):
     """An address a bounce showed we cannot reach; no more mail is sent to it blindly."""
 

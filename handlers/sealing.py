@@ -65,6 +65,17 @@ class Sealer:
         except (InvalidToken, UnicodeError) as error:
             raise SealError("sealed data could not be opened with the configured key") from error
 
+    def seal_bytes(self, data: bytes) -> str:
+        """Encrypt a file's bytes; the result is ASCII."""
+        return self._fernet.encrypt(data).decode("ascii")
+
+    def open_bytes(self, sealed: str) -> bytes:
+        """Decrypt what ``seal_bytes`` produced."""
+        try:
+            return self._fernet.decrypt(sealed.encode("ascii"))
+        except InvalidToken as error:
+            raise SealError("sealed data could not be opened with the configured key") from error
+
     def digest(self, purpose: str, value: str) -> str:
         """A keyed digest of ``value`` for ``purpose`` (hex): equal inputs, equal digests."""
         message = purpose.encode("utf-8") + b"\x00" + value.encode("utf-8")

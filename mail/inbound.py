@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import followups, identity, outbox
+from handlers import attachments, followups, identity, outbox
 from handlers.audit import Actor
 from handlers.classifier import classify
 from handlers.clocks import ClockEngine
@@ -29,9 +29,10 @@ from handlers.db import Database
 from handlers.errors import DeskError
 from handlers.identity import IdentityDesk
 from handlers.intake import RequestDraft, Requester, submit
-from handlers.models import InboundMailRow, Request, utcnow
+from handlers.models import InboundMailRow, MessageRow, Request, utcnow
 from handlers.profiles import DeskConfig, Organisation
 from handlers.reply_text import clean
+from handlers.sealing import Sealer
 from mail import bounces, message_ids
 from mail.loop_guard import automated_reason
 from mail.parsing import ParsedMail, UnparseableMail, parse
@@ -51,6 +52,10 @@ class MailDesk(Protocol):
 
     def identity(self, organisation: Organisation) -> IdentityDesk:
         """What identity checks of an organisation work with."""
+        ...
+
+    def sealer(self) -> Sealer:
+        """The desk's key (attachments are sealed at rest)."""
         ...
 
 
@@ -147,7 +152,7 @@ async def receive(
             if target is None and bounced:
                 target = await session.get(Request, bounced[0])  # file it with its request
         if target is not None:
-            await followups.add(
+            follow = await followups.add(
                 session,
                 organisation,
                 target,
@@ -157,6 +162,7 @@ async def receive(
                 subject=parsed.subject,
                 at=at,
             )
+            await attachments.store(session, desk.sealer(), follow.message, _files(parsed))
             if reason is None:
                 await _identity_from_reply(session, desk.identity(organisation), target, parsed)
             await _record(
@@ -197,10 +203,24 @@ async def _new_request(
     submitted = await submit(desk.db, organisation, desk.clock_engine(organisation), draft)
     why = reason or understood.automated_reason or ""
     async with desk.db.transaction() as session:
+        first = await session.scalar(
+            select(MessageRow).where(
+                MessageRow.channel == "email", MessageRow.external_id == draft.external_id
+            )
+        )
+        if first is not None:
+            await attachments.store(session, desk.sealer(), first, _files(parsed))
         await _record(
             session, mailbox, parsed.key, "queued", request_id=submitted.request.id, reason=why
         )
     return Received("queued", submitted.request.id, why, automated=automated)
+
+
+def _files(parsed: ParsedMail) -> list[attachments.IncomingFile]:
+    return [
+        attachments.IncomingFile(a.filename, a.content_type, a.size, a.data)
+        for a in parsed.attachments
+    ]
 
 
 async def _thread_target(

@@ -5,15 +5,24 @@ from __future__ import annotations
 from email.message import EmailMessage
 from email.utils import make_msgid
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.composition import Desk
 from handlers import identity, lifecycle
 from handlers.audit import Actor
 from handlers.db import Database
-from handlers.models import InboundMailRow, MessageRow, OutboxItem, Request, Status, utcnow
+from handlers.models import (
+    AttachmentRow,
+    InboundMailRow,
+    MessageRow,
+    OutboxItem,
+    Request,
+    Status,
+    utcnow,
+)
 from handlers.profiles import DeskConfig
-from mail import message_ids
+from mail import message_ids, parsing
 from mail.inbound import receive
 
 SCHOOL = "support@justschool.me"
@@ -176,3 +185,31 @@ async def test_what_is_not_mail_is_kept_whole_and_staff_are_told(desk: Desk) -> 
         )
     assert kept.raw == junk
     assert [a.channel for a in alerts] == ["staff_chat"]
+
+
+async def test_attachments_are_kept_sealed_once_and_big_ones_listed(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parsing, "ATTACHMENT_LIMIT", 1000)
+    message = EmailMessage()
+    message["From"] = "olena@example.test"
+    message["To"] = SCHOOL
+    message["Subject"] = "Видалення даних"
+    message["Message-ID"] = make_msgid(domain="example.test")
+    message.set_content("Прошу видалити мої дані. Паспорт у вкладенні.")
+    scan = b"%PDF-1.4 passport ZQ778812"
+    message.add_attachment(scan, maintype="application", subtype="pdf", filename="passport.pdf")
+    message.add_attachment(b"x" * 5000, maintype="image", subtype="jpeg", filename="big.jpg")
+    raw = message.as_bytes()
+    first = await receive(desk, SCHOOL, raw)
+    await receive(desk, SCHOOL, raw)  # seen again: nothing added
+    async with desk.db.sessions() as session:
+        rows = list(await session.scalars(select(AttachmentRow).order_by(AttachmentRow.id)))
+    assert [(r.filename, r.size, r.request_id) for r in rows] == [
+        ("passport.pdf", len(scan), first.request_id),
+        ("big.jpg", 5000, first.request_id),
+    ]
+    assert rows[0].sealed is not None
+    assert "ZQ778812" not in rows[0].sealed
+    assert desk.sealer().open_bytes(rows[0].sealed) == scan
+    assert rows[1].sealed is None  # over the limit: listed, not kept

@@ -1,4 +1,4 @@
-"""Inbound mail: one row per mailbox and message, channel messages stored once, cursors.
+"""Inbound mail: a row per mail, messages stored once, cursors, attachments, bounces.
 
 Revision ID: 0005
 Revises: 0004
@@ -40,6 +40,25 @@ def upgrade() -> None:
         "uq_messages_channel_external_id", "messages", ["channel", "external_id"], unique=True
     )
     op.create_table(
+        "attachments",
+        sa.Column("id", _ID, nullable=False),
+        sa.Column("request_id", _ID, nullable=False),
+        sa.Column("message_id", _ID, nullable=False),
+        sa.Column("filename", sa.String(256), nullable=False),
+        sa.Column("content_type", sa.String(128), nullable=False),
+        sa.Column("size", sa.BigInteger(), nullable=False),
+        sa.Column("sealed", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["request_id"], ["requests.id"], name=op.f("fk_attachments_request_id_requests")
+        ),
+        sa.ForeignKeyConstraint(
+            ["message_id"], ["messages.id"], name=op.f("fk_attachments_message_id_messages")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_attachments")),
+    )
+    op.create_index(op.f("ix_attachments_request_id"), "attachments", ["request_id"])
+    op.create_index("ix_attachments_message_id", "attachments", ["message_id"])
+    op.create_table(
         "undeliverable_addresses",
         sa.Column("id", _ID, nullable=False),
         sa.Column("address", sa.String(320), nullable=False),
@@ -70,5 +89,8 @@ def downgrade() -> None:
     """Drop what upgrade added."""
     op.drop_table("mailbox_cursors")
     op.drop_table("undeliverable_addresses")
+    op.drop_index("ix_attachments_message_id", table_name="attachments")
+    op.drop_index(op.f("ix_attachments_request_id"), table_name="attachments")
+    op.drop_table("attachments")
     op.drop_index("uq_messages_channel_external_id", table_name="messages")
     op.drop_table("inbound_mail")
