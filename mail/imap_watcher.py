@@ -161,19 +161,23 @@ class ImapWatcher:
             uids = [u for u in box.uids(f"UID {last + 1}:*") if int(u) > last]
             if not uids:
                 return
+            handled: dict[str, list[str]] = {}
             for uid, raw, received_at in self._fetch(box, uids[:BATCH]):
                 outcome = self._call(loop, self.receive(self.mailbox.address, raw, received_at))
-                # Committed: now it may be marked and moved, and the cursor advanced.
-                box.flag(str(uid), MailMessageFlags.SEEN, True)
-                folder = self._folders[
+                folder = (
                     self.mailbox.quarantine_folder
                     if outcome == "quarantined"
                     else self.mailbox.processed_folder
-                ]
-                box.move(str(uid), folder)
-                self._call(loop, self._advance(validity, uid))
-                last = uid
-                self.stats.processed += 1
+                )
+                handled.setdefault(self._folders[folder], []).append(str(uid))
+                last = max(last, uid)
+            # All committed: now the batch is marked and moved, and the cursor advanced. A
+            # crash before this point means the batch is read again and recognised.
+            for folder, done in handled.items():
+                box.flag(done, MailMessageFlags.SEEN, True)
+                box.move(done, folder)
+            self._call(loop, self._advance(validity, last))
+            self.stats.processed += sum(len(done) for done in handled.values())
 
     @staticmethod
     def _fetch(box: BaseMailBox, uids: list[str]) -> list[tuple[int, bytes, datetime | None]]:

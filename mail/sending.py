@@ -74,18 +74,41 @@ class SmtpDelivery:
     password: str | None = None
     timeout: float = 30.0
 
-    async def send(self, message: EmailMessage) -> None:
-        try:
-            await aiosmtplib.send(
-                message,
+    _client: aiosmtplib.SMTP | None = field(default=None, repr=False)
+
+    async def _connected(self) -> aiosmtplib.SMTP:
+        """One connection for a whole pass of the sender (opened when first needed)."""
+        if self._client is None or not self._client.is_connected:
+            client = aiosmtplib.SMTP(
                 hostname=self.host,
                 port=self.port,
                 use_tls=self.security == "implicit",
                 start_tls=self.security == "starttls",
-                username=self.username,
-                password=self.password,
                 timeout=self.timeout,
             )
+            await client.connect()
+            if self.username and self.password:
+                await client.login(self.username, self.password)
+            self._client = client
+        return self._client
+
+    async def close(self) -> None:
+        """End the connection, if one is open."""
+        client, self._client = self._client, None
+        if client is not None and client.is_connected:
+            try:
+                await client.quit()
+            except (aiosmtplib.SMTPException, OSError):
+                client.close()
+
+    async def send(self, message: EmailMessage) -> None:
+        try:
+            client = await self._connected()
+            try:
+                await client.send_message(message)
+            except aiosmtplib.SMTPServerDisconnected:
+                self._client = None  # the server hung up between letters: once more
+                await (await self._connected()).send_message(message)
         except aiosmtplib.SMTPRecipientsRefused as error:
             codes = [refusal.code for refusal in error.recipients]
             raise DeliveryFailed(
@@ -97,6 +120,7 @@ class SmtpDelivery:
                 f"the server answered {error.code}", permanent=500 <= error.code < 600
             ) from error
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+            self._client = None
             raise DeliveryFailed(
                 f"the server could not be reached ({type(error).__name__})", permanent=False
             ) from error
@@ -176,8 +200,22 @@ async def drain_once(
     async with desk.db.transaction() as session:
         lease = timedelta(seconds=desk.config.outbox_lease_seconds)
         items = await outbox.claim_due(session, channel="email", now=now, limit=limit, lease=lease)
-    for item in items:
-        await _deliver(desk, deliveries, item, now, report)
+    opened: dict[str, Delivery] = {}
+
+    def reuse(mailbox: str) -> Delivery:
+        # One delivery (and SMTP connection) per mailbox for the whole pass.
+        if mailbox not in opened:
+            opened[mailbox] = deliveries(mailbox)
+        return opened[mailbox]
+
+    try:
+        for item in items:
+            await _deliver(desk, reuse, item, now, report)
+    finally:
+        for delivery in opened.values():
+            closing = getattr(delivery, "close", None)
+            if closing is not None:
+                await closing()
     return report
 
 
