@@ -69,9 +69,7 @@ async def queue_acknowledgement(
                 "reference": request.reference,
                 "regime": regime,
                 "language": lang,
-                "subject": letter.subject,
-                "text": letter.text,
-                "html": letter.html,
+                **letter.fields(),
             },
         ),
     )

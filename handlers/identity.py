@@ -262,9 +262,7 @@ async def send_code(
         policy.code_lifetime_minutes,
         lang,
     )
-    sealed = desk.sealer.seal(
-        json.dumps({"subject": letter.subject, "text": letter.text, "html": letter.html})
-    )
+    sealed = desk.sealer.seal(json.dumps(letter.fields()))
     await outbox.enqueue(
         session,
         request.id,

@@ -104,9 +104,7 @@ async def _remind(
             payload={
                 "reference": request.reference,
                 "language": lang,
-                "subject": letter.subject,
-                "text": letter.text,
-                "html": letter.html,
+                **letter.fields(),
             },
         ),
     )

@@ -6,7 +6,7 @@ from datetime import date
 
 from handlers.formatting import long_date
 from handlers.i18n import _, language, ngettext
-from handlers.notices import Rendered, html_of
+from handlers.notices import Rendered
 from handlers.profiles import Language, Organisation, Regime
 
 
@@ -28,7 +28,7 @@ def code_message(
                 "nothing will happen without the code."
             ).format(organisation=organisation.name_in(lang)),
         ]
-    return Rendered(subject=subject, text="\n\n".join(paragraphs) + "\n", html=html_of(paragraphs))
+    return Rendered.of(subject, paragraphs)
 
 
 def reminder_message(
@@ -50,7 +50,7 @@ def reminder_message(
             ).format(date=long_date(close_on, lang)),
             organisation.name_in(lang),
         ]
-    return Rendered(subject=subject, text="\n\n".join(paragraphs) + "\n", html=html_of(paragraphs))
+    return Rendered.of(subject, paragraphs)
 
 
 def unverified_refusal(regime: Regime, lang: Language) -> tuple[str, str]:

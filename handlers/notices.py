@@ -143,6 +143,25 @@ class Rendered:
     #: Staff-typed fields in another language than the letter: to rewrite before approval.
     mismatches: tuple[LanguageMismatch, ...] = ()
 
+    @classmethod
+    def of(
+        cls,
+        subject: str,
+        paragraphs: Sequence[str],
+        mismatches: tuple[LanguageMismatch, ...] = (),
+    ) -> Rendered:
+        """A letter from its subject and paragraphs: text joined by blank lines, HTML escaped."""
+        return cls(
+            subject=subject,
+            text="\n\n".join(paragraphs) + "\n",
+            html=html_of(paragraphs),
+            mismatches=mismatches,
+        )
+
+    def fields(self) -> dict[str, str]:
+        """Subject, text and HTML, as an outbox payload carries them."""
+        return {"subject": self.subject, "text": self.text, "html": self.html}
+
 
 def _kind_phrases() -> dict[str, str]:
     # Looked up at render time: the phrases depend on the language in force.
@@ -700,11 +719,8 @@ def render(
     paragraphs = [_DOUBLE_STOP.sub(r"\1", p) for p in paragraphs]
     if lang == "uk":  # one apostrophe in a Ukrainian letter: ’ (also in what staff typed)
         paragraphs = [_APOSTROPHE.sub("’", p) for p in paragraphs]
-    return Rendered(
-        subject=subject,
-        text="\n\n".join(paragraphs) + "\n",
-        html=html_of(paragraphs),
-        mismatches=mismatches(_typed_by_staff(decision or Decision()), lang),
+    return Rendered.of(
+        subject, paragraphs, mismatches(_typed_by_staff(decision or Decision()), lang)
     )
 
 

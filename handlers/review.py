@@ -37,7 +37,7 @@ from handlers.models import (
     utcnow,
 )
 from handlers.notice_request import notice_request, with_sent_date
-from handlers.notices import NOTICE_REGIMES, Decision, NoticeType, html_of, render
+from handlers.notices import NOTICE_REGIMES, Decision, NoticeType, Rendered, render
 from handlers.profiles import Language, Organisation, Regime
 from handlers.staff import NotAllowed, staff_member
 from handlers.staff_input import LanguageMismatch, mismatches
@@ -136,6 +136,17 @@ async def _load(session: AsyncSession, draft_id: int) -> tuple[DraftRow, Request
     return draft, request
 
 
+def _decided_by(actor: Actor) -> dict[str, Any]:
+    """The columns that say who closed a draft version, and when."""
+    return {"decided_at": utcnow(), "decided_by": actor.label, "decided_by_name": actor.name}
+
+
+def _require_live(draft: DraftRow, reference: str | None) -> None:
+    """Raise DraftConflict, naming who decided, unless the draft is still under review."""
+    if draft.status not in _LIVE:
+        raise DraftConflict(_describe(draft, reference), decided_by=draft.decided_by_name)
+
+
 def _describe(draft: DraftRow, reference: str | None) -> str:
     what = f"draft {draft.id} ({draft.notice} v{draft.version}) of {reference}"
     who = f" by {draft.decided_by_name or draft.decided_by}" if draft.decided_by else ""
@@ -175,9 +186,7 @@ async def _add_version(
             previous,
             request.reference,
             status=DraftStatus.SUPERSEDED.value,
-            decided_at=utcnow(),
-            decided_by=actor.label,
-            decided_by_name=actor.name,
+            **_decided_by(actor),
         )
     notice = values["notice"]
     latest = await session.scalar(
@@ -350,8 +359,7 @@ async def edit(
     """
     staff_member(organisation, actor)
     draft, request = await _load(session, draft_id)
-    if draft.status not in _LIVE:
-        raise DraftConflict(_describe(draft, request.reference), decided_by=draft.decided_by_name)
+    _require_live(draft, request.reference)
     body = text.replace("\r\n", "\n").strip()
     title = (subject or draft.subject).strip()
     reference = request.reference or ""
@@ -380,9 +388,7 @@ async def edit(
         regime=draft.regime,
         language=draft.language,
         request_version=draft.request_version,
-        subject=title,
-        text="\n\n".join(paragraphs) + "\n",
-        html=html_of(paragraphs),
+        **Rendered.of(title, paragraphs).fields(),
         decision=dict(draft.decision),
         edited=True,
     )
@@ -417,7 +423,7 @@ async def _redated(
         await notice_request(session, request, organisation, regime), engine, today
     )
     again = render(cast(NoticeType, draft.notice), facts, organisation, decision, lang=lang)
-    return decision, {"subject": again.subject, "text": again.text, "html": again.html}
+    return decision, again.fields()
 
 
 async def approve(
@@ -442,8 +448,7 @@ async def approve(
         )
     draft, request = await _load(session, draft_id)
     reference = request.reference
-    if draft.status not in _LIVE:
-        raise DraftConflict(_describe(draft, reference), decided_by=draft.decided_by_name)
+    _require_live(draft, reference)
     if request.version != draft.request_version:
         raise StaleDraft(
             f"{reference} changed after this {draft.notice} letter was written (it is now "
@@ -483,9 +488,7 @@ async def approve(
         draft,
         reference,
         status=DraftStatus.APPROVED.value,
-        decided_at=utcnow(),
-        decided_by=actor.label,
-        decided_by_name=actor.name,
+        **_decided_by(actor),
         decision=decision.to_json(),
         **letter,
     )
@@ -551,16 +554,13 @@ async def discard(
     draft, request = await _load(session, draft_id)
     if not reason.strip():
         raise ReviewError(f"{request.reference}: a reason is required to discard a letter")
-    if draft.status not in _LIVE:
-        raise DraftConflict(_describe(draft, request.reference), decided_by=draft.decided_by_name)
+    _require_live(draft, request.reference)
     await _set_status(
         session,
         draft,
         request.reference,
         status=DraftStatus.DISCARDED.value,
-        decided_at=utcnow(),
-        decided_by=actor.label,
-        decided_by_name=actor.name,
+        **_decided_by(actor),
     )
     await audit.record(
         session,

@@ -56,13 +56,13 @@ class Sealer:
 
     def seal(self, plaintext: str) -> str:
         """Encrypt ``plaintext``; the result is ASCII, safe for any column."""
-        return self._fernet.encrypt(plaintext.encode("utf-8")).decode("ascii")
+        return self.seal_bytes(plaintext.encode("utf-8"))
 
     def open(self, sealed: str) -> str:
         """Decrypt what ``seal`` produced with any configured key."""
         try:
-            return self._fernet.decrypt(sealed.encode("ascii")).decode("utf-8")
-        except (InvalidToken, UnicodeError) as error:
+            return self.open_bytes(sealed).decode("utf-8")
+        except UnicodeError as error:
             raise SealError("sealed data could not be opened with the configured key") from error
 
     def seal_bytes(self, data: bytes) -> str:
@@ -73,7 +73,7 @@ class Sealer:
         """Decrypt what ``seal_bytes`` produced."""
         try:
             return self._fernet.decrypt(sealed.encode("ascii"))
-        except InvalidToken as error:
+        except (InvalidToken, UnicodeError) as error:
             raise SealError("sealed data could not be opened with the configured key") from error
 
     def digest(self, purpose: str, value: str) -> str:
