@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import audit, lifecycle, outbox
 from handlers.audit import Actor
+from handlers.message_text import without_nul
 from handlers.models import MessageRow, Request, Status
 from handlers.profiles import Organisation
 
@@ -54,8 +55,8 @@ async def add(
         direction="inbound",
         channel=channel,
         external_id=external_id,
-        subject=subject,
-        body=text,
+        subject=without_nul(subject) if subject is not None else None,
+        body=without_nul(text),
         at=at,
     )
     try:

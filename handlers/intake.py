@@ -22,6 +22,7 @@ from handlers.acknowledgements import queue_acknowledgement, reply_address
 from handlers.audit import Actor
 from handlers.clocks import Clock, ClockEngine, Regime
 from handlers.db import Database
+from handlers.message_text import without_nul
 from handlers.models import ClockRow, MessageRow, Request, Status
 from handlers.profiles import Organisation
 
@@ -132,8 +133,7 @@ async def find_by_external_id(db: Database, channel: str, external_id: str) -> R
 
 
 def _no_nul(text: str | None) -> str | None:
-    """PostgreSQL text cannot hold NUL characters; a channel may hand them over."""
-    return text.replace("\x00", "") if text is not None else None
+    return without_nul(text) if text is not None else None
 
 
 async def _create(

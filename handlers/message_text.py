@@ -14,6 +14,12 @@ from email.parser import BytesParser
 from html.parser import HTMLParser
 
 
+def without_nul(text: str) -> str:
+    """``text`` without NUL characters, which PostgreSQL text cannot hold (hostile input has
+    them anywhere); every channel's text passes here before it is stored."""
+    return text.replace("\x00", "")
+
+
 @dataclass(frozen=True)
 class MessageText:
     """What a classifier reads of one e-mail."""

@@ -21,6 +21,7 @@ from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from typing import Final
 
 from handlers.message_text import html_to_text
+from handlers.message_text import without_nul as _no_nul
 
 #: Largest attachment kept; bigger ones are listed with their size only.
 ATTACHMENT_LIMIT: Final = 10 * 1024 * 1024
@@ -76,11 +77,6 @@ class ParsedMail:
     def answer_to(self) -> str | None:
         """Where a reply goes: Reply-To, else From."""
         return self.reply_to or self.from_address
-
-
-def _no_nul(text: str) -> str:
-    """PostgreSQL text cannot hold NUL characters; hostile mail puts them anywhere."""
-    return text.replace("\x00", "")
 
 
 def _header(message: Message, name: str) -> str:
