@@ -172,7 +172,7 @@ async def test_the_company_database_is_only_read(database_url: str, backend: str
     await _company_database(database_url)
     writer = (
         "WITH gone AS (DELETE FROM crm_customers RETURNING id) "
-        "SELECT id AS customer_id FROM gone WHERE :email IS NOT NULL"
+        "SELECT id AS customer_id FROM gone WHERE CAST(:email AS TEXT) IS NOT NULL"
         if backend == "postgresql"
         else "SELECT id AS customer_id FROM crm_customers WHERE :email IS NOT NULL "
         "AND (SELECT 1 FROM pragma_query_only WHERE query_only = 0) IS NOT NULL"
