@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -27,12 +27,13 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from handlers.errors import DeskError
+from handlers.sqlite_inline import InlineConnection
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
 #: Seconds a SQLite writer waits for another process's transaction to finish.
-from handlers.errors import DeskError
-
 SQLITE_BUSY_TIMEOUT_S = 30.0
 #: Serialises concurrent ``privacydesk init`` runs on one PostgreSQL database.
 _MIGRATION_LOCK_ID = 0x50445F4D4947  # "PD_MIG"
@@ -80,7 +81,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control away from the driver so BEGIN IMMEDIATE is ours.
-        dbapi_connection.isolation_level = None
+        if dbapi_connection.isolation_level is not None:
+            dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
         _switch_to_wal(cursor)
@@ -93,6 +95,19 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _inline_creator(parsed: URL) -> Callable[[], Awaitable[InlineConnection]]:
+    """Connections without aiosqlite's thread hop per statement (see sqlite_inline)."""
+    from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
+
+    args, options = SQLiteDialect_aiosqlite().create_connect_args(parsed)
+    options.setdefault("timeout", SQLITE_BUSY_TIMEOUT_S)
+
+    async def connect() -> InlineConnection:
+        return await InlineConnection.open(*args, **options)
+
+    return connect
+
+
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine for ``url``; creates the SQLite file's folder when needed."""
     url = normalise_url(url)
@@ -101,7 +116,7 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_S})
+        kwargs.setdefault("async_creator", _inline_creator(parsed))
         engine = create_async_engine(url, **kwargs)
         _configure_sqlite(engine)
         return engine
