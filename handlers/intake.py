@@ -124,12 +124,32 @@ async def submit(
     return Submitted(request, created=True)
 
 
+async def submit_in(
+    session: AsyncSession, organisation: Organisation, engine: ClockEngine, draft: RequestDraft
+) -> Submitted:
+    """``submit`` inside the caller's transaction, for a channel that records more with it.
+
+    A parallel worker that queued the same message first makes the flush fail with
+    IntegrityError: the caller rolls back and tries again, and then finds the request.
+    """
+    if draft.organisation_id != organisation.id:
+        raise ValueError("draft and organisation disagree")
+    existing = await _by_external_id(session, draft.channel, draft.external_id)
+    if existing is not None:
+        return Submitted(existing, created=False)
+    return Submitted(await _create(session, organisation, engine, draft), created=True)
+
+
 async def find_by_external_id(db: Database, channel: str, external_id: str) -> Request | None:
     """The request a channel message already became, if any."""
     async with db.sessions() as session:
-        return await session.scalar(
-            select(Request).where(Request.channel == channel, Request.external_id == external_id)
-        )
+        return await _by_external_id(session, channel, external_id)
+
+
+async def _by_external_id(session: AsyncSession, channel: str, external_id: str) -> Request | None:
+    return await session.scalar(
+        select(Request).where(Request.channel == channel, Request.external_id == external_id)
+    )
 
 
 def _no_nul(text: str | None) -> str | None:

@@ -28,7 +28,7 @@ from handlers.clocks import ClockEngine
 from handlers.db import Database
 from handlers.errors import DeskError
 from handlers.identity import IdentityDesk
-from handlers.intake import RequestDraft, Requester, submit
+from handlers.intake import RequestDraft, Requester, submit_in
 from handlers.models import InboundMailRow, MessageRow, Request, utcnow
 from handlers.profiles import DeskConfig, Organisation
 from handlers.reply_text import clean
@@ -106,31 +106,36 @@ async def _record(
     request_id: int | None,
     reason: str = "",
     raw: bytes | None = None,
-) -> bool:
-    """Record what became of a mail; False when a parallel worker recorded it first."""
-    try:
-        async with session.begin_nested():
-            session.add(
-                InboundMailRow(
-                    mailbox=mailbox,
-                    key=key,
-                    outcome=outcome,
-                    request_id=request_id,
-                    reason=reason,
-                    raw=raw,
-                    at=utcnow(),
-                )
-            )
-            await session.flush()
-    except IntegrityError:
-        return False
-    return True
+) -> None:
+    """Record what became of a mail, in the transaction that did it.
+
+    A parallel worker that recorded the same mail first makes the flush fail
+    (IntegrityError): the whole transaction rolls back, so nothing is done twice.
+    """
+    session.add(
+        InboundMailRow(
+            mailbox=mailbox,
+            key=key,
+            outcome=outcome,
+            request_id=request_id,
+            reason=reason,
+            raw=raw,
+            at=utcnow(),
+        )
+    )
+    await session.flush()
 
 
 async def receive(
     desk: MailDesk, mailbox: str, raw: bytes, *, received_at: datetime | None = None
 ) -> Received:
-    """Turn one raw mail to ``mailbox`` into a request, a follow-up or a quarantined item."""
+    """Turn one raw mail to ``mailbox`` into a request, a follow-up or a quarantined item.
+
+    One transaction does it all (the request or follow-up, its attachments, the record of
+    the mail): a crash leaves either everything or nothing. When a parallel worker took
+    the same mail first, the transaction fails on the unique record and the second try
+    finds the mail seen.
+    """
     mailbox = mailbox.casefold()
     organisation = _organisation(desk, mailbox)
     at = received_at or utcnow()
@@ -138,14 +143,28 @@ async def receive(
         parsed = parse(raw)
     except UnparseableMail as error:
         return await _quarantine(desk, mailbox, raw, error.reason)
-    async with desk.db.sessions() as session:
-        seen = await _seen(session, mailbox, parsed.key)
-    if seen is not None:
-        return Received(seen.outcome, seen.request_id, seen.reason, seen_before=True)
     reason = automated_reason(
         parsed, own_addresses=own_addresses(desk.config), own_domains=own_domains(desk.config)
     )
+    try:
+        return await _receive_once(desk, organisation, mailbox, raw, parsed, reason, at)
+    except IntegrityError:
+        return await _receive_once(desk, organisation, mailbox, raw, parsed, reason, at)
+
+
+async def _receive_once(
+    desk: MailDesk,
+    organisation: Organisation,
+    mailbox: str,
+    raw: bytes,
+    parsed: ParsedMail,
+    reason: str | None,
+    at: datetime,
+) -> Received:
     async with desk.db.transaction() as session:
+        seen = await _seen(session, mailbox, parsed.key)
+        if seen is not None:
+            return Received(seen.outcome, seen.request_id, seen.reason, seen_before=True)
         target = await _thread_target(session, organisation, parsed)
         if reason is not None and bounces.is_bounce(parsed):
             bounced = await bounces.record(session, raw, parsed, reason)
@@ -169,10 +188,11 @@ async def receive(
                 session, mailbox, parsed.key, "threaded", request_id=target.id, reason=reason or ""
             )
             return Received("threaded", target.id, reason or "", automated=reason is not None)
-    return await _new_request(desk, organisation, mailbox, parsed, at, reason)
+        return await _new_request(session, desk, organisation, mailbox, parsed, at, reason)
 
 
 async def _new_request(
+    session: AsyncSession,
     desk: MailDesk,
     organisation: Organisation,
     mailbox: str,
@@ -200,19 +220,18 @@ async def _new_request(
         automated=automated,
         evidence={k: v for k, v in understood.evidence.items() if k in kinds},
     )
-    submitted = await submit(desk.db, organisation, desk.clock_engine(organisation), draft)
+    submitted = await submit_in(session, organisation, desk.clock_engine(organisation), draft)
     why = reason or understood.automated_reason or ""
-    async with desk.db.transaction() as session:
-        first = await session.scalar(
-            select(MessageRow).where(
-                MessageRow.channel == "email", MessageRow.external_id == draft.external_id
-            )
+    first = await session.scalar(
+        select(MessageRow).where(
+            MessageRow.channel == "email", MessageRow.external_id == draft.external_id
         )
-        if first is not None:
-            await attachments.store(session, desk.sealer(), first, _files(parsed))
-        await _record(
-            session, mailbox, parsed.key, "queued", request_id=submitted.request.id, reason=why
-        )
+    )
+    if first is not None:
+        await attachments.store(session, desk.sealer(), first, _files(parsed))
+    await _record(
+        session, mailbox, parsed.key, "queued", request_id=submitted.request.id, reason=why
+    )
     return Received("queued", submitted.request.id, why, automated=automated)
 
 
@@ -283,22 +302,27 @@ async def _identity_from_reply(
 
 
 async def _quarantine(desk: MailDesk, mailbox: str, raw: bytes, reason: str) -> Received:
+    try:
+        return await _quarantine_once(desk, mailbox, raw, reason)
+    except IntegrityError:  # a parallel worker kept it first: the second try finds it
+        return await _quarantine_once(desk, mailbox, raw, reason)
+
+
+async def _quarantine_once(desk: MailDesk, mailbox: str, raw: bytes, reason: str) -> Received:
     key = "sha256:" + hashlib.sha256(raw).hexdigest()
     async with desk.db.transaction() as session:
         seen = await _seen(session, mailbox, key)
         if seen is not None:
             return Received(seen.outcome, None, seen.reason, seen_before=True)
-        if await _record(
-            session, mailbox, key, "quarantined", request_id=None, reason=reason, raw=raw
-        ):
-            await outbox.enqueue(
-                session,
-                None,
-                outbox.OutboxDraft(
-                    channel="staff_chat",
-                    notice="quarantined",
-                    dedupe_key=f"quarantined:{mailbox}:{key}",
-                    payload={"mailbox": mailbox, "reason": reason, "key": key},
-                ),
-            )
+        await _record(session, mailbox, key, "quarantined", request_id=None, reason=reason, raw=raw)
+        await outbox.enqueue(
+            session,
+            None,
+            outbox.OutboxDraft(
+                channel="staff_chat",
+                notice="quarantined",
+                dedupe_key=f"quarantined:{mailbox}:{key}",
+                payload={"mailbox": mailbox, "reason": reason, "key": key},
+            ),
+        )
     return Received("quarantined", None, reason)
