@@ -53,6 +53,7 @@ __all__ = [
     "UA_SUPERVISORY_AUTHORITY",
     "Calendars",
     "ConfigError",
+    "DeadlinePolicy",
     "DeskConfig",
     "Language",
     "Localized",
@@ -473,6 +474,41 @@ class IdentityPolicy(_Section):
         return max(wanted, key=IDENTITY_LEVELS.index)
 
 
+ReminderDay = Annotated[int, Field(ge=1, le=30)]
+
+
+class DeadlinePolicy(_Section):
+    """When the deadline monitor speaks in the staff chat, in working days of each regime.
+
+    Counting in working days (of the clock's own regime calendar) keeps a reminder from
+    landing on a weekend or holiday and leaves staff the same working time before every
+    target, whatever the weekdays in between.
+    """
+
+    #: Remind staff this many working days before each target (an empty list: never).
+    reminder_working_days: list[ReminderDay] = Field(default_factory=lambda: [5, 1])
+    #: Local hour (organisation's time zone) from which the daily digest is posted.
+    digest_hour: Annotated[int, Field(ge=0, le=23)] = 9
+    #: The digest lists clocks due within this many working days, and every overdue one.
+    digest_horizon_working_days: Annotated[int, Field(ge=0, le=30)] = 5
+
+    @model_validator(mode="after")
+    def _unique_reminder_days(self) -> Self:
+        days = self.reminder_working_days
+        _raise_problems(
+            "DeadlinePolicy",
+            [
+                (
+                    ("reminder_working_days", index),
+                    f"duplicate day {days[index]} (already at reminder_working_days[{first}])",
+                    days[index],
+                )
+                for index, first in _duplicates(days)
+            ],
+        )
+        return self
+
+
 def satisfies(achieved: IdentityLevel | None, required: IdentityLevel) -> bool:
     """Whether a verification at ``achieved`` is enough for ``required``."""
     if required == "none":
@@ -695,6 +731,8 @@ class Organisation(_Section):
     refusal_needs_second_approver: bool = False
     identity: IdentityPolicy = Field(default_factory=IdentityPolicy)
     directory: DirectorySource = Field(default_factory=DirectorySource)
+    #: Reminders, escalations and the daily digest of the deadline monitor.
+    deadlines: DeadlinePolicy = Field(default_factory=DeadlinePolicy)
     #: A requester who writes after their request was closed reopens it (back to review).
     reopen_closed_on_reply: bool = True
 

@@ -7,6 +7,10 @@ one clock; an escalation names the person responsible for the organisation.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date
+
+from handlers.deadline_monitor import DigestItem
 from handlers.formatting import long_date
 from handlers.i18n import _, language, ngettext
 from handlers.notices import NoticeType
@@ -130,6 +134,68 @@ def reminder(
             date=long_date(clock.target, lang),
             left=_days_left(view.days_left),
         )
+
+
+def _working_days_left(days: int) -> str:
+    if days < 0:
+        return ngettext("{n} working day overdue", "{n} working days overdue", -days).format(
+            n=-days
+        )
+    if days == 0:
+        return _("due today")
+    return ngettext("{n} working day left", "{n} working days left", days).format(n=days)
+
+
+def _digest_line(item: DigestItem, lang: Language) -> str:
+    return _("{reference} — {regime} {clock}, {date}: {left}").format(
+        reference=item.reference,
+        regime=item.regime,
+        clock=item.clock,
+        date=long_date(item.target, lang),
+        left=_working_days_left(item.days_left),
+    )
+
+
+def digest(
+    items: Sequence[DigestItem],
+    organisation: Organisation,
+    lang: Language,
+    *,
+    on: date | None = None,
+    horizon: int | None = None,
+) -> str:
+    """The daily digest for the staff chat: overdue clocks first, then what is due soon.
+
+    One message a day instead of one per clock, so staff plan the day from it; counts are
+    in working days of each clock's regime. ``horizon`` defaults to the profile's.
+    """
+    days = organisation.deadlines.digest_horizon_working_days if horizon is None else horizon
+    name = organisation.name_in(lang)
+    with language(lang):
+        if on is None:
+            lines = [_("Deadlines: {organisation}").format(organisation=name)]
+        else:
+            lines = [
+                _("Deadlines: {organisation}, {date}").format(
+                    organisation=name, date=long_date(on, lang)
+                )
+            ]
+        ordered = sorted(items, key=lambda i: (not i.overdue, i.target, i.reference, i.clock))
+        late = [i for i in ordered if i.overdue]
+        soon = [i for i in ordered if not i.overdue]
+        if not ordered:
+            lines.append(_("Nothing is due."))
+        if late:
+            lines.append(_("Overdue:"))
+            lines += [f"  {_digest_line(item, lang)}" for item in late]
+        if soon:
+            lines.append(
+                ngettext(
+                    "Due within {n} working day:", "Due within {n} working days:", days
+                ).format(n=days)
+            )
+            lines += [f"  {_digest_line(item, lang)}" for item in soon]
+    return "\n".join(lines)
 
 
 def needs_review(notice: NoticeType, organisation: Organisation) -> bool:

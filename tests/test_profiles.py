@@ -783,3 +783,65 @@ def test_all_problems_at_once_in_plain_words(tmp_path: Path) -> None:
     assert "Input should" not in str(error)
     assert error.__cause__ is None
     assert error.__context__ is None or error.__suppress_context__
+
+
+# --- the deadline monitor's settings --------------------------------------------------------
+
+
+def test_deadline_settings_default_to_five_and_one_working_days(
+    reference: DeskConfig, tmp_path: Path
+) -> None:
+    for org in reference.organisations.values():
+        assert org.deadlines.reminder_working_days == [5, 1]
+        assert org.deadlines.digest_hour == 9
+        assert org.deadlines.digest_horizon_working_days == 5
+    # Left out of a profile, the section takes the same defaults.
+    acme = load_config(write(tmp_path, BASE), env={}).organisation("acme")
+    assert acme.deadlines == reference.organisation("justschool").deadlines
+
+
+def test_deadline_settings_are_read(tmp_path: Path) -> None:
+    text = BASE + (
+        "\n[organisations.acme.deadlines]\n"
+        "reminder_working_days = [10, 3, 1]\n"
+        "digest_hour = 0\n"
+        "digest_horizon_working_days = 0\n"
+    )
+    policy = load_config(write(tmp_path, text), env={}).organisation("acme").deadlines
+    assert policy.reminder_working_days == [10, 3, 1]
+    assert (policy.digest_hour, policy.digest_horizon_working_days) == (0, 0)
+    # An empty list turns the reminders off; the other keys keep their defaults.
+    text = BASE + "\n[organisations.acme.deadlines]\nreminder_working_days = []\n"
+    policy = load_config(write(tmp_path, text), env={}).organisation("acme").deadlines
+    assert policy.reminder_working_days == []
+    assert (policy.digest_hour, policy.digest_horizon_working_days) == (9, 5)
+
+
+def test_bad_deadline_settings(tmp_path: Path) -> None:
+    section = "\n[organisations.acme.deadlines]\n"
+    key = "FILE: organisations.acme.deadlines"
+    assert problems(tmp_path, BASE + section + "reminder_working_days = [5, 0, 31]\n") == [
+        f"{key}.reminder_working_days[1]: must be at least 1, got 0",
+        f"{key}.reminder_working_days[2]: must be at most 30, got 31",
+    ]
+    assert problems(tmp_path, BASE + section + "reminder_working_days = [5, 1, 5]\n") == [
+        f"{key}.reminder_working_days[2]: duplicate day 5 (already at reminder_working_days[0])"
+    ]
+    assert problems(tmp_path, BASE + section + 'reminder_working_days = ["5"]\n') == [
+        f"{key}.reminder_working_days[0]: expected an integer, got a string"
+    ]
+    assert problems(tmp_path, BASE + section + "reminder_working_days = 5\n") == [
+        f"{key}.reminder_working_days: expected an array, got an integer"
+    ]
+    assert problems(tmp_path, BASE + section + "digest_hour = 24\n") == [
+        f"{key}.digest_hour: must be at most 23, got 24"
+    ]
+    assert problems(tmp_path, BASE + section + "digest_hour = -1\n") == [
+        f"{key}.digest_hour: must be at least 0, got -1"
+    ]
+    assert problems(tmp_path, BASE + section + "digest_horizon_working_days = 31\n") == [
+        f"{key}.digest_horizon_working_days: must be at most 30, got 31"
+    ]
+    assert problems(tmp_path, BASE + section + "reminder_days = [5, 1]\n") == [
+        f"{key}.reminder_days: unknown key (did you mean 'reminder_working_days'?)"
+    ]
