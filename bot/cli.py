@@ -428,14 +428,14 @@ def _print_detail(detail: queries.RequestDetail, today: date) -> None:
 @click.pass_context
 @_handles_errors
 def run_desk(ctx: click.Context, once: bool) -> None:
-    """Run the desk: mailbox watchers, the outbox, the identity monitor (Ctrl-C stops)."""
+    """Run the desk: mailbox watchers, the Telegram bot, the outbox, the monitors (Ctrl-C stops)."""
     _with_desk(ctx, lambda desk: _serve(desk, once=once))
 
 
 async def _serve(desk: Desk, *, once: bool) -> None:
     import signal
 
-    from bot.monitors import identity_monitor
+    from bot.monitors import deadlines, identity_monitor
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -452,6 +452,7 @@ async def _serve(desk: Desk, *, once: bool) -> None:
     await asyncio.gather(
         *(service(desk, stop, once=once) for service in services),
         identity_monitor(desk, stop, once=once),
+        deadlines(desk, stop, once=once),
     )
 
 

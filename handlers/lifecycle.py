@@ -159,7 +159,19 @@ async def transition(
     )
     for draft in outbox_drafts:
         await outbox.enqueue(session, request_id, draft)
+    if expected is not Status.RECEIVED:  # at intake the card is yet to be posted, as it is now
+        await outbox.enqueue(session, request_id, card_update(request))
     return Transition(request=request, event=event)
+
+
+def card_update(request: Request, change: str | None = None) -> outbox.OutboxDraft:
+    """The staff chat's card of ``request`` shows its new state (one row per change)."""
+    return outbox.OutboxDraft(
+        channel="staff_chat",
+        notice="card_update",
+        dedupe_key=f"card_update:{request.id}:{change or request.version}",
+        payload={"reference": request.reference},
+    )
 
 
 async def _conflict(

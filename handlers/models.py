@@ -154,7 +154,9 @@ class Request(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"))
+    #: The staff member who took the request on ("assign to me" in the staff chat).
     assignee_telegram_id: Mapped[int | None] = mapped_column(BigInteger)
+    assignee_name: Mapped[str | None] = mapped_column(String(256))
     #: Identity level the request needs (profiles.IdentityLevel) and the level reached.
     identity_required: Mapped[str] = mapped_column(String(16), default="staff")
     identity_level: Mapped[str | None] = mapped_column(String(16))
@@ -513,4 +515,51 @@ class StaffRow(Base):
     full_name: Mapped[dict[str, Any]] = mapped_column(default=dict)  # language -> name
     role: Mapped[str] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(default=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BotStateRow(Base):
+    """A Telegram conversation's step and collected answers (aiogram FSM), kept durable so
+    a restart in the middle of a request does not make the requester start again."""
+
+    __tablename__ = "bot_states"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    state: Mapped[str | None] = mapped_column(String(255))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StaffMessageRow(Base):
+    """A message the desk posted in a staff chat: a request's card, a draft, an alert.
+
+    Cards are edited in place when their request changes; a staff member's reply to one of
+    these messages (or a message in the request's forum topic) is about that request.
+    """
+
+    __tablename__ = "staff_messages"
+    __table_args__ = (
+        UniqueConstraint("chat_id", "message_id", name="uq_staff_messages_chat_message"),
+        Index("ix_staff_messages_request_id", "request_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    organisation_id: Mapped[str] = mapped_column(String(64))
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"))
+    draft_id: Mapped[int | None] = mapped_column(ForeignKey("drafts.id"))
+    #: card | draft | alert
+    kind: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    thread_id: Mapped[int | None] = mapped_column(BigInteger)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TelegramUserRow(Base):
+    """The language a Telegram requester chose (or Telegram told us), for every reply."""
+
+    __tablename__ = "telegram_users"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    language: Mapped[str] = mapped_column(String(8))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -498,6 +498,15 @@ class BotApiServer:
         """A forum topic: message_thread_id, name, icon_color, is_closed."""
         return deepcopy(self._topics[chat_id][message_thread_id])
 
+    def set_chat(self, chat_id: int, *, is_forum: bool, title: str = "Staff") -> None:
+        """Make a group chat a forum supergroup (topics) or a plain one (replies)."""
+        self._chats[chat_id] = {
+            "id": chat_id,
+            "type": "supergroup",
+            "title": title,
+            "is_forum": is_forum,
+        }
+
     def add_forum_topic(self, chat_id: int, name: str) -> int:
         """A topic created by a person (not the bot); returns its message_thread_id."""
         topic = self._new_topic(chat_id, name, TOPIC_ICON_COLOR, creator=self.user(1))

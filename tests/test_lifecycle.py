@@ -218,7 +218,11 @@ async def test_outbox_rows_commit_with_the_transition_and_roll_back_with_it(db: 
         )
     async with db.sessions() as session:
         items = (await session.scalars(select(OutboxItem))).all()
-    assert [(i.request_id, i.notice, i.status) for i in items] == [(rid, "outcome", "pending")]
+    # The staff chat's card follows every transition, in the same transaction.
+    assert [(i.request_id, i.notice, i.status) for i in items] == [
+        (rid, "outcome", "pending"),
+        (rid, "card_update", "pending"),
+    ]
 
 
 async def test_ukrainian_own_data_cannot_be_postponed(db: Database) -> None:

@@ -31,4 +31,5 @@ def test_the_demo_shows_the_product_working_and_adds_nothing_the_second_time(
     assert "0 sample mails read, 0 letters sent" in second.stdout
     assert len(list((tmp_path / "var" / "outgoing").glob("*.eml"))) == 4
     once = run("run", "--once", cwd=tmp_path, env=env)
-    assert "running mail, monitor" in once.stderr
+    assert "running mail, telegram, monitor" in once.stderr
+    assert "Telegram is off" in once.stderr  # no token configured: said, not silently skipped

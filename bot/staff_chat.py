@@ -1,0 +1,361 @@
+"""The staff chat: buttons on cards and drafts, and the texts staff type when asked.
+
+Only staff configured for the chat's organisation may act; anyone else is refused, and
+the refusal is logged (without who it was) and kept in the audit trail. Each decision is
+one transaction in the core (handlers.review and friends) with its compare-and-set, so two
+staff pressing at once make one decision and the other is told who made it. Whatever must
+reach someone — the letter, the updated card — goes through the outbox; the sender is
+woken right after the commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Final
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message, User
+
+from bot.callbacks import DraftAction, RequestAction
+from bot.composition import Desk
+from handlers import assignment, audit, duplicates, identity, lifecycle, review
+from handlers.audit import Actor
+from handlers.errors import DeskError
+from handlers.i18n import gettext as _
+from handlers.i18n import language
+from handlers.models import DraftRow, Request, Status
+from handlers.notices import Decision, MissingStatutoryFields, NoticeType
+from handlers.profiles import Organisation
+from handlers.staff import NotAllowed
+
+log = logging.getLogger(__name__)
+
+#: What a typed answer is for, and which core call takes it.
+_PROMPTS: Final = ("edit", "discard", "refuse", "extend", "info", "verify")
+
+
+class StaffInput(StatesGroup):
+    """A staff member was asked to type something (a new text, a reason, ...)."""
+
+    waiting = State()
+
+
+def _actor(organisation: Organisation, user: User | None) -> Actor:
+    member = organisation.staff_member(user.id) if user is not None else None
+    if member is None:
+        raise NotAllowed("not staff")
+    name = organisation.text(member.full_name, organisation.default_language)
+    return Actor.staff(member.telegram_user_id, name)
+
+
+async def _refuse_outsider(
+    desk: Desk, organisation: Organisation, query: CallbackQuery, request_id: int | None
+) -> None:
+    log.warning("refused a button press in the staff chat of %s: not staff", organisation.id)
+    if request_id is not None:
+        async with desk.db.transaction() as session:
+            await audit.record(
+                session,
+                request_id=request_id,
+                actor=Actor("outsider", str(query.from_user.id), None),
+                action="refused_action",
+                reason="a person who is not staff pressed a button in the staff chat",
+            )
+    with language(desk.config.staff_language):
+        await query.answer(
+            _("Only the organisation's privacy staff may do this. This was logged."),
+            show_alert=True,
+        )
+
+
+def staff_router(desk: Desk) -> Router:
+    """The staff chats of every organisation that has one."""
+    router = Router(name="staff_chat")
+    chats = [org.staff_chat_id for org in desk.config.organisations.values() if org.staff_chat_id]
+    router.message.filter(F.chat.id.in_(chats))
+    router.callback_query.filter(F.message.chat.id.in_(chats))
+    router.callback_query.register(on_draft_button, DraftAction.filter())
+    router.callback_query.register(on_request_button, RequestAction.filter())
+    router.message.register(on_cancel, Command("cancel"), StaffInput.waiting)
+    router.message.register(on_typed_answer, StaffInput.waiting, F.text)
+    return router
+
+
+def _organisation(desk: Desk, chat_id: int) -> Organisation:
+    organisation = desk.config.organisation_for_staff_chat(chat_id)
+    assert organisation is not None  # the router's filter admits only staff chats
+    return organisation
+
+
+async def on_draft_button(
+    query: CallbackQuery,
+    callback_data: DraftAction,
+    state: FSMContext,
+    desk: Desk,
+    kick: asyncio.Event,
+) -> None:
+    """Approve and send, edit, or discard one version of a letter."""
+    assert query.message is not None
+    organisation = _organisation(desk, query.message.chat.id)
+    async with desk.db.sessions() as session:
+        draft = await session.get(DraftRow, callback_data.draft_id)
+    request_id = draft.request_id if draft is not None else None
+    try:
+        actor = _actor(organisation, query.from_user)
+    except NotAllowed:
+        await _refuse_outsider(desk, organisation, query, request_id)
+        return
+    with language(desk.config.staff_language):
+        if draft is None:
+            await query.answer(_("This letter no longer exists."), show_alert=True)
+            return
+        if callback_data.verb == "approve":
+            await _approve(query, desk, organisation, actor, draft.id, kick)
+            return
+        await state.set_state(StaffInput.waiting)
+        await state.set_data(
+            {"verb": callback_data.verb, "draft_id": draft.id, "request_id": draft.request_id}
+        )
+        prompt = (
+            _("Send the new text of the letter as your next message (/cancel to stop).")
+            if callback_data.verb == "edit"
+            else _("Send the reason for discarding this letter (/cancel to stop).")
+        )
+        await query.answer()
+        await query.message.answer(prompt, reply_to_message_id=query.message.message_id)
+
+
+async def _approve(
+    query: CallbackQuery,
+    desk: Desk,
+    organisation: Organisation,
+    actor: Actor,
+    draft_id: int,
+    kick: asyncio.Event,
+) -> None:
+    try:
+        async with desk.db.transaction() as session:
+            approval = await review.approve(
+                session, organisation, desk.clock_engine(organisation), draft_id, actor=actor
+            )
+    except review.DraftConflict as error:
+        await query.answer(str(error), show_alert=True)
+        return
+    except (DeskError, MissingStatutoryFields) as error:
+        await query.answer(str(error)[:200], show_alert=True)
+        return
+    kick.set()
+    assert query.message is not None
+    if approval.complete:
+        await query.answer(_("Approved: the letter is on its way."))
+        await _mark_message(query, _("Approved by {name}; sent.").format(name=actor.name))
+    else:
+        await query.answer(_("First approval recorded; a second approver is needed."))
+        await _mark_message(
+            query,
+            _("Approved once by {name}; waiting for a second approver.").format(name=actor.name),
+            keep_buttons=True,
+        )
+
+
+async def _mark_message(query: CallbackQuery, line: str, *, keep_buttons: bool = False) -> None:
+    """Append what happened to the staff message the button was on."""
+    message = query.message
+    if not isinstance(message, Message) or not message.text:
+        return
+    await message.edit_text(
+        f"{message.text}\n\n{line}"[:4096],
+        reply_markup=message.reply_markup if keep_buttons else None,
+    )
+
+
+async def on_request_button(
+    query: CallbackQuery,
+    callback_data: RequestAction,
+    state: FSMContext,
+    desk: Desk,
+    kick: asyncio.Event,
+) -> None:
+    """A button on a request's card."""
+    assert query.message is not None
+    organisation = _organisation(desk, query.message.chat.id)
+    try:
+        actor = _actor(organisation, query.from_user)
+    except NotAllowed:
+        await _refuse_outsider(desk, organisation, query, callback_data.request_id)
+        return
+    verb, request_id = callback_data.verb, callback_data.request_id
+    with language(desk.config.staff_language):
+        try:
+            answer = await _act_now(desk, organisation, actor, verb, request_id)
+        except DeskError as error:
+            await query.answer(str(error)[:200], show_alert=True)
+            return
+        if answer is not None:
+            kick.set()
+            await query.answer(answer)
+            return
+        await state.set_state(StaffInput.waiting)
+        await state.set_data({"verb": verb, "request_id": request_id})
+        await query.answer()
+        await query.message.answer(_prompt(verb), reply_to_message_id=query.message.message_id)
+
+
+def _prompt(verb: str) -> str:
+    prompts = {
+        "refuse": _(
+            "Send the reason for the refusal and, on a second line, its legal basis "
+            "(/cancel to stop)."
+        ),
+        "extend": _("Send the reason for the extension (/cancel to stop)."),
+        "info": _(
+            "Send what the requester must still provide, one item per line (/cancel to stop)."
+        ),
+        "verify": _("Send how you checked who the requester is (/cancel to stop)."),
+    }
+    return prompts[verb]
+
+
+async def _act_now(
+    desk: Desk, organisation: Organisation, actor: Actor, verb: str, request_id: int
+) -> str | None:
+    """Do what needs no typed answer; None when the staff member must type something."""
+    if verb == "assign":
+        async with desk.db.transaction() as session:
+            await assignment.assign_to(session, organisation, request_id, actor=actor)
+        return _("Assigned to you.")
+    if verb == "not_privacy":
+        async with desk.db.transaction() as session:
+            request = await _request(session, request_id)
+            await lifecycle.transition(
+                session,
+                request_id,
+                expected=Status(request.status),
+                to=Status.NOT_PRIVACY,
+                actor=actor,
+                reason="not a privacy request (staff chat)",
+                expected_version=request.version,
+            )
+        return _("Moved to ordinary support.")
+    if verb == "merge":
+        async with desk.db.transaction() as session:
+            request = await _request(session, request_id)
+            if request.duplicate_of_id is None:
+                raise duplicates.MergeRefused(f"{request.reference} is not a repeat of another")
+            await duplicates.merge(
+                session,
+                organisation,
+                request_id,
+                into_id=request.duplicate_of_id,
+                actor=actor,
+                reason="a repeat of an open request (staff chat)",
+            )
+        return _("Merged into the earlier request.")
+    if verb == "outcome":
+        async with desk.db.transaction() as session:
+            await review.prepare(
+                session,
+                organisation,
+                desk.clock_engine(organisation),
+                request_id,
+                "outcome",
+                Decision(outcome="satisfy"),
+                actor=actor,
+            )
+        return _("The answer is drafted below: read it, then approve or edit.")
+    return None
+
+
+async def _request(session: Any, request_id: int) -> Request:
+    request = await session.get(Request, request_id)
+    if request is None:
+        raise lifecycle.RequestNotFound(f"no request with id {request_id}")
+    assert isinstance(request, Request)
+    return request
+
+
+async def on_cancel(message: Message, state: FSMContext, desk: Desk) -> None:
+    """Forget what the staff member was asked to type."""
+    await state.clear()
+    with language(desk.config.staff_language):
+        await message.reply(_("Cancelled."))
+
+
+async def on_typed_answer(
+    message: Message, state: FSMContext, desk: Desk, kick: asyncio.Event
+) -> None:
+    """The text a staff member was asked for: a new letter, a reason, missing items."""
+    organisation = _organisation(desk, message.chat.id)
+    try:
+        actor = _actor(organisation, message.from_user)
+    except NotAllowed:
+        await state.clear()
+        return
+    data = await state.get_data()
+    verb = str(data.get("verb"))
+    text = (message.text or "").strip()
+    with language(desk.config.staff_language):
+        if verb not in _PROMPTS or not text:
+            await state.clear()
+            return
+        try:
+            reply = await _take_answer(desk, organisation, actor, verb, data, text)
+        except (DeskError, MissingStatutoryFields) as error:
+            await message.reply(
+                _("Not done: {reason}. Send it again or /cancel.").format(reason=str(error)[:300])
+            )
+            return
+        await state.clear()
+        kick.set()
+        await message.reply(reply)
+
+
+async def _take_answer(
+    desk: Desk,
+    organisation: Organisation,
+    actor: Actor,
+    verb: str,
+    data: dict[str, Any],
+    text: str,
+) -> str:
+    engine = desk.clock_engine(organisation)
+    request_id = int(data["request_id"])
+    async with desk.db.transaction() as session:
+        if verb == "edit":
+            prepared = await review.edit(
+                session, organisation, int(data["draft_id"]), text=text, actor=actor
+            )
+            if prepared.mismatches:
+                return _(
+                    "New version saved; it is shown below. Some of it is not in the letter's "
+                    "language."
+                )
+            return _("New version saved; it is shown below for approval.")
+        if verb == "discard":
+            await review.discard(
+                session, organisation, int(data["draft_id"]), actor=actor, reason=text
+            )
+            return _("Letter discarded.")
+        if verb == "verify":
+            await identity.verify_manually(
+                session, desk.identity(organisation), request_id, actor=actor, reason=text
+            )
+            return _("Marked verified.")
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        if verb == "refuse":
+            decision = Decision(reason=lines[0], legal_basis=" ".join(lines[1:]) or None)
+            notice: NoticeType = "refusal"
+        elif verb == "extend":
+            decision = Decision(reason=text)
+            notice = "extension"
+        else:
+            decision = Decision(missing_items=tuple(lines))
+            notice = "info_request"
+        await review.prepare(
+            session, organisation, engine, request_id, notice, decision, actor=actor
+        )
+        return _("The letter is drafted below: read it, then approve or edit.")

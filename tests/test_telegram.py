@@ -1,0 +1,536 @@
+"""The Telegram channel end to end: the real aiogram bot against a local Bot API server.
+
+The desk runs its Telegram service (polling, the outbox sender) exactly as
+``privacydesk run`` does, reaching the server through PRIVACYDESK_TELEGRAM_API_URL; the
+test plays the requester and the staff by pushing updates, and reads what the bot sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import select
+
+from bot.callbacks import ChooseLanguage, ChooseOrganisation, Confirm, DraftAction, RequestAction
+from bot.composition import Desk
+from bot.telegram_service import ENV_API_URL, serve
+from handlers.db import Database
+from handlers.models import AuditEvent, OutboxItem, Request, StaffMessageRow
+from handlers.profiles import DeskConfig
+
+from .bot_api_server import BotApiServer, Call
+from .conftest import keyed
+
+SCHOOL_CHAT = -100111  # a plain group: cards are threaded by replies
+SERVICES_CHAT = -100222  # a forum: a topic per request
+REQUESTER = 555001
+OFFICER = 100101  # JustSchool officer
+APPROVER = 100102  # JustSchool approver
+ADMIN = 100103  # JustSchool admin (may approve too)
+OUTSIDER = 999999
+
+
+def telegram_config(config: DeskConfig) -> DeskConfig:
+    """The reference profiles with staff chats and a bot token."""
+    organisations = {
+        key: org.model_copy(
+            update={"staff_chat_id": SCHOOL_CHAT if key == "justschool" else SERVICES_CHAT}
+        )
+        for key, org in config.organisations.items()
+    }
+    return keyed(config).model_copy(
+        update={"organisations": organisations, "telegram_token": SecretStr("42:TEST")}
+    )
+
+
+@dataclass
+class Running:
+    """The desk's Telegram service, running against the local server."""
+
+    api: BotApiServer
+    desk: Desk
+    stop: asyncio.Event
+    task: asyncio.Task[None]
+
+    async def restart(self) -> None:
+        """Stop the service and start a new one on the same database (a deploy, a crash)."""
+        self.stop.set()
+        await self.task
+        self.stop = asyncio.Event()
+        self.task = asyncio.create_task(serve(self.desk, self.stop))
+        await polling(self.api, after=len(self.api.calls()))
+
+
+async def start(api: BotApiServer, desk: Desk) -> Running:
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(desk, stop))
+    await polling(api)
+    return Running(api, desk, stop, task)
+
+
+async def polling(api: BotApiServer, after: int = 0) -> None:
+    """Wait until the bot's long poll is open (updates pushed earlier would be dropped)."""
+    for _ in range(200):
+        if any(c.method == "getUpdates" for c in api.calls()[after:]):
+            return
+        await asyncio.sleep(0.025)
+    raise AssertionError("the bot never started polling")
+
+
+@pytest.fixture
+async def telegram(config: DeskConfig, db: Database) -> AsyncIterator[Running]:
+    api = await BotApiServer().start()
+    api.set_chat(SCHOOL_CHAT, is_forum=False, title="JustSchool privacy")
+    api.set_chat(SERVICES_CHAT, is_forum=True, title="Just Services privacy")
+    desk = Desk(config=telegram_config(config), db=db, env={ENV_API_URL: api.url})
+    running = await start(api, desk)
+    try:
+        yield running
+    finally:
+        running.stop.set()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(running.task, 10)
+        await api.close()
+
+
+def to(
+    chat_id: int, *, containing: str = "", keyboard: bool | None = None
+) -> Callable[[Call], bool]:
+    """A sendMessage to ``chat_id`` whose text contains ``containing``."""
+
+    def check(call: Call) -> bool:
+        if call.method != "sendMessage" or call.failed or call.chat_id != chat_id:
+            return False
+        if keyboard is not None and ("reply_markup" in call.params) != keyboard:
+            return False
+        return containing in (call.text or "")
+
+    return check
+
+
+def result_id(call: Call) -> int:
+    assert isinstance(call.result, dict)
+    return int(call.result["message_id"])
+
+
+def press(api: BotApiServer, user: int, data: Any, chat_id: int, message_id: int) -> None:
+    api.callback_query(user, data.pack(), message_chat_id=chat_id, message_id=message_id)
+
+
+def answered(query_text: str) -> Callable[[Call], bool]:
+    return lambda c: (
+        c.method == "answerCallbackQuery" and query_text in str(c.params.get("text", ""))
+    )
+
+
+async def queue_erasure_request(run: Running, text: str, *, language: str = "uk") -> Request:
+    """A requester writes, confirms and picks JustSchool; the request is queued."""
+    api = run.api
+    mark = len(api.calls())
+    api.text_message(REQUESTER, text, language_code=language)
+    confirm = await api.wait_for(to(REQUESTER, keyboard=True), after=mark)
+    press(api, REQUESTER, Confirm(answer="yes"), REQUESTER, result_id(confirm))
+    choose = await api.wait_for(to(REQUESTER, keyboard=True), after=len(api.calls()))
+    press(
+        api,
+        REQUESTER,
+        ChooseOrganisation(organisation="justschool"),
+        REQUESTER,
+        result_id(choose),
+    )
+    await api.wait_for(  # the bot's own answer (the acknowledgement letter may come first)
+        lambda c: (
+            to(REQUESTER, containing="PD-")(c)
+            and ("зареєстровано" in (c.text or "") or "registered" in (c.text or ""))
+        ),
+        after=mark,
+    )
+    async with run.desk.db.sessions() as session:
+        request = await session.scalar(
+            select(Request).where(Request.requester_telegram_id == REQUESTER)
+        )
+    assert request is not None
+    return request
+
+
+async def card_of(run: Running, request: Request) -> StaffMessageRow:
+    for _ in range(100):
+        async with run.desk.db.sessions() as session:
+            row = await session.scalar(
+                select(StaffMessageRow).where(
+                    StaffMessageRow.request_id == request.id, StaffMessageRow.kind == "card"
+                )
+            )
+        if row is not None:
+            return row
+        await asyncio.sleep(0.05)
+    raise AssertionError("no card was posted")
+
+
+async def test_a_ukrainian_request_from_start_to_outcome(telegram: Running) -> None:
+    api, desk = telegram.api, telegram.desk
+    api.text_message(REQUESTER, "/start", language_code="uk")
+    hello = await api.wait_for(to(REQUESTER, keyboard=True))
+    assert "персональн" in (hello.text or "")  # Ukrainian, from Telegram's language_code
+
+    request = await queue_erasure_request(
+        telegram, "Прошу видалити мій акаунт і всі мої персональні дані."
+    )
+    assert request.kinds == ["erasure"]
+    assert request.language == "uk"
+    assert request.channel == "telegram"
+    # The acknowledgement the law expects arrives in the chat, in Ukrainian, with the reference.
+    ack = await api.wait_for(to(REQUESTER, containing=str(request.reference)))
+    assert "Закон" in (ack.text or "") or "запит" in (ack.text or "")
+
+    # Erasure needs the contact: the bot asks for the phone; the requester shares their own.
+    api.contact_message(REQUESTER, "+380501234567", contact_user_id="sender")
+    await api.wait_for(to(REQUESTER, containing="підтвердж"))
+
+    # Staff: the card is in JustSchool's staff chat with the evidence and the buttons.
+    card = await card_of(telegram, request)
+    assert card.chat_id == SCHOOL_CHAT
+    posted = api.message(SCHOOL_CHAT, card.message_id)
+    assert str(request.reference) in posted["text"]
+    assert "видалити" in posted["text"]  # the phrase that made the kind
+    mark = len(api.calls())
+    press(
+        api,
+        APPROVER,
+        RequestAction(verb="outcome", request_id=request.id),
+        SCHOOL_CHAT,
+        card.message_id,
+    )
+    draft_post = await api.wait_for(
+        lambda c: to(SCHOOL_CHAT, keyboard=True)(c) and "outcome" in (c.text or ""), after=mark
+    )
+    assert draft_post.params["reply_parameters"]["message_id"] == card.message_id
+
+    mark = len(api.calls())
+    press(
+        api,
+        APPROVER,
+        DraftAction(verb="approve", draft_id=_draft_id(draft_post)),
+        SCHOOL_CHAT,
+        result_id(draft_post),
+    )
+    outcome = await api.wait_for(to(REQUESTER, containing=str(request.reference)), after=mark)
+    assert outcome.text != ack.text
+
+    # The request closes once the outcome is delivered, and the card shows it, without buttons.
+    for _ in range(100):
+        async with desk.db.sessions() as session:
+            current = await session.get(Request, request.id)
+        assert current is not None
+        if current.status == "closed":
+            break
+        await asyncio.sleep(0.05)
+    assert current is not None
+    assert current.status == "closed"
+    await api.wait_for(
+        lambda c: (
+            c.method == "editMessageText"
+            and c.int_param("message_id") == card.message_id
+            and "closed" in (c.text or "")
+            and "reply_markup" not in c.params
+        ),
+        after=mark,
+    )
+    async with desk.db.sessions() as session:
+        approvals = list(
+            await session.scalars(
+                select(AuditEvent).where(
+                    AuditEvent.request_id == request.id, AuditEvent.action == "draft_approved"
+                )
+            )
+        )
+    assert [a.actor_name for a in approvals] == ["Бондаренко Андрій Васильович"]
+
+
+def _draft_id(post: Call) -> int:
+    markup = post.params["reply_markup"]
+    data = markup["inline_keyboard"][0][0]["callback_data"]
+    return DraftAction.unpack(data).draft_id
+
+
+async def test_an_english_requester_and_the_language_switch(telegram: Running) -> None:
+    api = telegram.api
+    api.text_message(REQUESTER, "/start", language_code="en")
+    hello = await api.wait_for(to(REQUESTER, keyboard=True))
+    assert "personal data" in (hello.text or "")
+    mark = len(api.calls())
+    press(api, REQUESTER, ChooseLanguage(language="uk"), REQUESTER, result_id(hello))
+    switched = await api.wait_for(to(REQUESTER, keyboard=True), after=mark)
+    assert "персональн" in (switched.text or "")
+    # The choice sticks: /status answers in Ukrainian although Telegram says English.
+    mark = len(api.calls())
+    api.text_message(REQUESTER, "/status", language_code="en")
+    status = await api.wait_for(to(REQUESTER), after=mark)
+    assert "запит" in (status.text or "")
+
+
+async def test_someone_who_is_not_staff_cannot_approve(telegram: Running) -> None:
+    api, desk = telegram.api, telegram.desk
+    request = await queue_erasure_request(
+        telegram, "Please delete my account and all my data.", language="en"
+    )
+    card = await card_of(telegram, request)
+    mark = len(api.calls())
+    press(
+        api,
+        OUTSIDER,
+        RequestAction(verb="outcome", request_id=request.id),
+        SCHOOL_CHAT,
+        card.message_id,
+    )
+    refusal = await api.wait_for(answered("Only"), after=mark)
+    assert refusal.params.get("show_alert") in (True, "true")
+    await asyncio.sleep(0.3)
+    async with desk.db.sessions() as session:
+        drafts = list(
+            await session.scalars(
+                select(OutboxItem).where(
+                    OutboxItem.request_id == request.id, OutboxItem.notice == "outcome"
+                )
+            )
+        )
+        refused = list(
+            await session.scalars(
+                select(AuditEvent).where(
+                    AuditEvent.request_id == request.id, AuditEvent.action == "refused_action"
+                )
+            )
+        )
+    assert drafts == []
+    assert [e.actor for e in refused] == [f"outsider:{OUTSIDER}"]
+
+
+async def test_two_approvers_pressing_at_once_send_one_letter(telegram: Running) -> None:
+    api, desk = telegram.api, telegram.desk
+    request = await queue_erasure_request(telegram, "Видаліть, будь ласка, всі мої дані.")
+    api.contact_message(REQUESTER, "+380501234567", contact_user_id="sender")
+    await api.wait_for(to(REQUESTER, containing="підтвердж"))
+    card = await card_of(telegram, request)
+    mark = len(api.calls())
+    press(
+        api,
+        OFFICER,
+        RequestAction(verb="outcome", request_id=request.id),
+        SCHOOL_CHAT,
+        card.message_id,
+    )
+    draft_post = await api.wait_for(
+        lambda c: to(SCHOOL_CHAT, keyboard=True)(c) and "outcome" in (c.text or ""), after=mark
+    )
+    mark = len(api.calls())
+    data = DraftAction(verb="approve", draft_id=_draft_id(draft_post))
+    press(api, APPROVER, data, SCHOOL_CHAT, result_id(draft_post))
+    press(api, ADMIN, data, SCHOOL_CHAT, result_id(draft_post))
+    await api.wait_for(answered("already"), after=mark)
+    await api.wait_for(to(REQUESTER, containing=str(request.reference)), after=mark)
+    await asyncio.sleep(0.5)
+    letters = [c for c in api.calls()[mark:] if to(REQUESTER)(c)]
+    assert len(letters) == 1
+    async with desk.db.sessions() as session:
+        sent = list(
+            await session.scalars(
+                select(OutboxItem).where(
+                    OutboxItem.request_id == request.id, OutboxItem.notice == "outcome"
+                )
+            )
+        )
+    assert len(sent) == 1
+
+
+async def test_a_restart_in_the_middle_of_the_conversation_loses_nothing(
+    telegram: Running,
+) -> None:
+    api = telegram.api
+    api.text_message(REQUESTER, "Хочу отримати копію моїх персональних даних", language_code="uk")
+    confirm = await api.wait_for(to(REQUESTER, keyboard=True))
+    await telegram.restart()  # the conversation state is in the database, not in memory
+    mark = len(api.calls())
+    press(api, REQUESTER, Confirm(answer="yes"), REQUESTER, result_id(confirm))
+    choose = await api.wait_for(to(REQUESTER, keyboard=True), after=mark)
+    press(
+        api, REQUESTER, ChooseOrganisation(organisation="justschool"), REQUESTER, result_id(choose)
+    )
+    registered = await api.wait_for(to(REQUESTER, containing="PD-"), after=mark)
+    async with telegram.desk.db.sessions() as session:
+        request = await session.scalar(select(Request))
+    assert request is not None
+    assert request.kinds == ["access"]
+    assert str(request.reference) in (registered.text or "")
+
+
+async def test_telegram_asking_to_wait_or_failing_delays_letters_but_loses_none(
+    telegram: Running,
+) -> None:
+    api = telegram.api
+    api.fail_next("sendMessage", status=429, retry_after=1)
+    api.fail_next("sendMessage", status=502, times=1)
+    request = await queue_erasure_request(
+        telegram, "Please erase all my personal data.", language="en"
+    )
+    ack = await api.wait_for(to(REQUESTER, containing=str(request.reference)), timeout=20)
+    assert ack.text
+    failed = [c for c in api.calls("sendMessage") if c.failed]
+    assert {c.status for c in failed} == {429, 502}
+
+
+async def test_a_refusal_needs_two_approvers_in_the_staff_chat(telegram: Running) -> None:
+    """JustSchool's profile wants two approvers for a refusal (Law 2297-VI Art. 18)."""
+    api, desk = telegram.api, telegram.desk
+    request = await queue_erasure_request(telegram, "Прошу видалити всі мої дані, негайно.")
+    api.contact_message(REQUESTER, "+380501234567", contact_user_id="sender")
+    await api.wait_for(to(REQUESTER, containing="підтвердж"))
+    card = await card_of(telegram, request)
+    mark = len(api.calls())
+    press(
+        api,
+        APPROVER,
+        RequestAction(verb="refuse", request_id=request.id),
+        SCHOOL_CHAT,
+        card.message_id,
+    )
+    prompt = await api.wait_for(to(SCHOOL_CHAT, containing="legal basis"), after=mark)
+    assert prompt.text
+    api.text_message(
+        APPROVER,
+        "Дані потрібні для виконання договору навчання до його завершення\n"
+        "пункт 6 частини першої статті 11 Закону України «Про захист персональних даних»",
+        chat_id=SCHOOL_CHAT,
+        language_code="uk",
+    )
+    draft_post = await api.wait_for(
+        lambda c: to(SCHOOL_CHAT, keyboard=True)(c) and "refusal" in (c.text or ""), after=mark
+    )
+    data = DraftAction(verb="approve", draft_id=_draft_id(draft_post))
+    mark = len(api.calls())
+    press(api, APPROVER, data, SCHOOL_CHAT, result_id(draft_post))
+    await api.wait_for(answered("second approver"), after=mark)
+    press(api, APPROVER, data, SCHOOL_CHAT, result_id(draft_post))  # the same person again
+    await api.wait_for(answered("you gave"), after=mark)
+    await asyncio.sleep(0.3)
+    assert not [c for c in api.calls()[mark:] if to(REQUESTER)(c)]  # nothing sent yet
+    press(api, ADMIN, data, SCHOOL_CHAT, result_id(draft_post))
+    refusal = await api.wait_for(to(REQUESTER, containing="11"), after=mark)
+    assert "Закону" in (refusal.text or "")
+    async with desk.db.sessions() as session:
+        current = await session.get(Request, request.id)
+    assert current is not None
+    assert current.status == "refused"
+
+
+async def test_reminders_and_escalations_reach_the_card_in_the_staff_chat(
+    telegram: Running,
+) -> None:
+    from datetime import UTC, datetime, time, timedelta
+
+    from handlers import deadline_monitor
+    from handlers.models import ClockRow
+
+    api, desk = telegram.api, telegram.desk
+    request = await queue_erasure_request(telegram, "Прошу видалити мої персональні дані.")
+    card = await card_of(telegram, request)
+    async with desk.db.sessions() as session:
+        clocks = list(
+            await session.scalars(select(ClockRow).where(ClockRow.request_id == request.id))
+        )
+    last = max(c.target for c in clocks)
+    mark = len(api.calls())
+    late = datetime.combine(last + timedelta(days=3), time(12), tzinfo=UTC)
+    report = await deadline_monitor.run_once(desk.db, desk.config, desk.clock_engine, now=late)
+    assert report.escalated
+    escalation = await api.wait_for(to(SCHOOL_CHAT, containing="Overdue"), after=mark, timeout=10)
+    assert escalation.params["reply_parameters"]["message_id"] == card.message_id
+    assert "Furmanenko" in (escalation.text or "")  # the responsible person is named
+
+
+async def test_a_forum_staff_chat_gets_a_topic_per_request_and_the_card_follows_decisions(
+    telegram: Running,
+) -> None:
+    """Just Services' staff chat is a forum: the card opens a topic; assign, verify and
+    "not a privacy request" each update it in place."""
+    api, desk = telegram.api, telegram.desk
+    services_admin = 100001
+    mark = len(api.calls())
+    api.text_message(
+        REQUESTER, "Please delete my account and all my personal data.", language_code="en"
+    )
+    confirm = await api.wait_for(to(REQUESTER, keyboard=True), after=mark)
+    press(api, REQUESTER, Confirm(answer="yes"), REQUESTER, result_id(confirm))
+    choose = await api.wait_for(to(REQUESTER, keyboard=True), after=len(api.calls()))
+    press(
+        api,
+        REQUESTER,
+        ChooseOrganisation(organisation="justservices"),
+        REQUESTER,
+        result_id(choose),
+    )
+    async with desk.db.sessions() as session:
+        for _ in range(100):
+            request = await session.scalar(select(Request))
+            if request is not None:
+                break
+            await asyncio.sleep(0.05)
+    assert request is not None
+    card = await card_of(telegram, request)
+    assert card.chat_id == SERVICES_CHAT
+    assert card.thread_id is not None
+    assert api.topic(SERVICES_CHAT, card.thread_id)["name"].startswith(str(request.reference))
+
+    def card_text() -> str:
+        return str(api.message(SERVICES_CHAT, card.message_id)["text"])
+
+    mark = len(api.calls())
+    press(
+        api,
+        services_admin,
+        RequestAction(verb="assign", request_id=request.id),
+        SERVICES_CHAT,
+        card.message_id,
+    )
+    await api.wait_for(
+        lambda c: c.method == "editMessageText" and "Moroz Daria" in (c.text or ""), after=mark
+    )
+    mark = len(api.calls())
+    press(
+        api,
+        services_admin,
+        RequestAction(verb="verify", request_id=request.id),
+        SERVICES_CHAT,
+        card.message_id,
+    )
+    await api.wait_for(to(SERVICES_CHAT, containing="how you checked"), after=mark)
+    api.text_message(
+        services_admin,
+        "Called the customer on the number in the contract; they confirmed the request.",
+        chat_id=SERVICES_CHAT,
+        language_code="en",
+        message_thread_id=card.thread_id,
+    )
+    await api.wait_for(to(SERVICES_CHAT, containing="Marked verified"), after=mark)
+    await api.wait_for(
+        lambda c: c.method == "editMessageText" and "in_review" in (c.text or ""), after=mark
+    )
+    assert "Mark verified" not in str(api.message(SERVICES_CHAT, card.message_id)["reply_markup"])
+    mark = len(api.calls())
+    press(
+        api,
+        services_admin,
+        RequestAction(verb="not_privacy", request_id=request.id),
+        SERVICES_CHAT,
+        card.message_id,
+    )
+    await api.wait_for(
+        lambda c: c.method == "editMessageText" and "not_privacy" in (c.text or ""), after=mark
+    )
+    assert "reply_markup" not in api.message(SERVICES_CHAT, card.message_id)
+    assert "Moroz Daria" in card_text()
