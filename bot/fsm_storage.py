@@ -58,7 +58,7 @@ class SqlStorage(BaseStorage):
         raise RuntimeError("could not store the conversation state")
 
     async def _read(self, key: StorageKey) -> BotStateRow | None:
-        async with self._db.sessions() as session:
+        async with self._db.reads() as session:
             return await session.scalar(
                 select(BotStateRow).where(BotStateRow.key == self._keys.build(key))
             )

@@ -92,7 +92,7 @@ async def requester_language(desk: Desk, user: User | None) -> Language:
     """The language chosen with the button, else the one Telegram reports."""
     if user is None:
         return "en"
-    async with desk.db.sessions() as session:
+    async with desk.db.reads() as session:
         row = await session.get(TelegramUserRow, user.id)
     if row is not None:
         return cast(Language, row.language)
@@ -415,7 +415,7 @@ async def _queue(
 
 
 async def _due_date(desk: Desk, request_id: int) -> date | None:
-    async with desk.db.sessions() as session:
+    async with desk.db.reads() as session:
         targets = list(
             await session.scalars(select(ClockRow.target).where(ClockRow.request_id == request_id))
         )
@@ -463,7 +463,7 @@ async def on_status(message: Message, desk: Desk) -> None:
     user = message.from_user
     if user is None:
         return
-    async with desk.db.sessions() as session:
+    async with desk.db.reads() as session:
         requests = list(
             await session.scalars(
                 select(Request)

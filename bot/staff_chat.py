@@ -101,7 +101,7 @@ async def on_draft_button(
     """Approve and send, edit, or discard one version of a letter."""
     assert query.message is not None
     organisation = _organisation(desk, query.message.chat.id)
-    async with desk.db.sessions() as session:
+    async with desk.db.reads() as session:
         draft = await session.get(DraftRow, callback_data.draft_id)
     request_id = draft.request_id if draft is not None else None
     try:

@@ -193,7 +193,7 @@ class TelegramSender:
 
     async def _to_staff(self, item: OutboxItem) -> bool:
         """Post or update; True when the row waits for the organisation's staff chat."""
-        async with self.desk.db.sessions() as session:
+        async with self.desk.db.reads() as session:
             request = await session.get(Request, item.request_id) if item.request_id else None
         organisation = self._organisation(item, request)
         if organisation is None or organisation.staff_chat_id is None:
@@ -231,7 +231,7 @@ class TelegramSender:
         return self._forums[chat_id]
 
     async def _card_message(self, request_id: int) -> StaffMessageRow | None:
-        async with self.desk.db.sessions() as session:
+        async with self.desk.db.reads() as session:
             return await session.scalar(
                 select(StaffMessageRow)
                 .where(StaffMessageRow.request_id == request_id, StaffMessageRow.kind == "card")
@@ -243,7 +243,7 @@ class TelegramSender:
         self, organisation: Organisation, request: Request
     ) -> tuple[str, InlineKeyboardMarkup | None]:
         lang = self.staff_language
-        async with self.desk.db.sessions() as session:
+        async with self.desk.db.reads() as session:
             fresh = await session.get(Request, request.id)
             assert fresh is not None
             detail = await request_detail(session, fresh, today=organisation.today())
@@ -324,7 +324,7 @@ class TelegramSender:
     async def _draft(
         self, item: OutboxItem, organisation: Organisation, chat_id: int, request: Request
     ) -> None:
-        async with self.desk.db.sessions() as session:
+        async with self.desk.db.reads() as session:
             draft = await session.get(DraftRow, int(item.payload["draft_id"]))
         if draft is None or draft.status not in ("open", "awaiting_second"):
             await self._sent(item)  # decided or replaced before it could be shown

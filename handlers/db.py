@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 
 #: Seconds a SQLite writer waits for another process's transaction to finish.
 SQLITE_BUSY_TIMEOUT_S = 30.0
+#: Execution option of the sessions that only read (see Database.reads).
+_READS = "privacydesk_reads"
 #: Serialises concurrent ``privacydesk init`` runs on one PostgreSQL database.
 _MIGRATION_LOCK_ID = 0x50445F4D4947  # "PD_MIG"
 
@@ -92,7 +94,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A reading session takes a snapshot without the write lock (Database.reads).
+        reading = conn.get_execution_options().get(_READS, False)
+        conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 
 def _inline_creator(parsed: URL) -> Callable[[], Awaitable[InlineConnection]]:
@@ -131,6 +135,11 @@ class Database:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url, **engine_kwargs)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        #: Sessions that only read: on SQLite a snapshot without the write lock, so a read
+        #: neither waits for a writer nor makes one wait (PostgreSQL: the same as sessions).
+        self.reads = async_sessionmaker(
+            self.engine.execution_options(**{_READS: True}), expire_on_commit=False
+        )
 
     @property
     def backend(self) -> str:

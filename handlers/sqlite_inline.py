@@ -25,8 +25,16 @@ from typing import Any, Literal, TypeVar
 _T = TypeVar("_T")
 IsolationLevel = Literal["DEFERRED", "EXCLUSIVE", "IMMEDIATE"] | None
 
-#: Statements that may wait on another process or on the disk: run off the event loop.
-_WAITING_PREFIXES = ("BEGIN", "COMMIT", "END", "VACUUM", "PRAGMA WAL_CHECKPOINT")
+#: Statements that may wait on another process or on the disk: run off the event loop. (A
+#: plain, deferred BEGIN takes no lock, so it runs inline like a read.)
+_WAITING_PREFIXES = (
+    "BEGIN IMMEDIATE",
+    "BEGIN EXCLUSIVE",
+    "COMMIT",
+    "END",
+    "VACUUM",
+    "PRAGMA WAL_CHECKPOINT",
+)
 
 
 def _may_wait(operation: str) -> bool:

@@ -226,9 +226,8 @@ async def _deliver(
     now: datetime,
     report: DrainReport,
 ) -> None:
-    # Read everything first and close the session: on SQLite every transaction takes the
-    # write lock, so no write may start while this one is open.
-    async with desk.db.sessions() as session:
+    # Read everything first (a snapshot that takes no lock) and close the session.
+    async with desk.db.reads() as session:
         request = await session.get(Request, item.request_id) if item.request_id else None
         held_until = None
         bounced = await session.scalar(

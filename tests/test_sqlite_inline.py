@@ -64,3 +64,26 @@ async def test_rows_errors_and_rollback_behave_as_sqlite(tmp_path: Path) -> None
         assert [tuple(r) for r in rows] == [(1, "один"), (2, "two")]  # 3 was rolled back
     finally:
         await db.close()
+
+
+async def test_a_reading_session_neither_takes_nor_waits_for_the_write_lock(
+    tmp_path: Path,
+) -> None:
+    """Database.reads: a snapshot, so the bot's reads never queue behind intake's writes."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'reads.sqlite3'}")
+    try:
+        async with db.transaction() as session:
+            await session.execute(text("CREATE TABLE t (x INTEGER)"))
+        async with db.reads() as reading:
+            assert await reading.scalar(text("SELECT count(*) FROM t")) == 0
+            # A writer commits while the read is open (with BEGIN IMMEDIATE it would wait
+            # for the reader, which waits for it: a 30 s stall, then "database is locked").
+            async with asyncio.timeout(5), db.transaction() as writing:
+                await writing.execute(text("INSERT INTO t VALUES (1)"))
+            assert await reading.scalar(text("SELECT count(*) FROM t")) == 0  # its snapshot
+        async with db.transaction() as writing:  # ...and a writer holding the lock
+            await writing.execute(text("INSERT INTO t VALUES (2)"))
+            async with asyncio.timeout(5), db.reads() as reading:
+                assert await reading.scalar(text("SELECT count(*) FROM t")) == 1
+    finally:
+        await db.close()
