@@ -149,7 +149,9 @@ def alert_text(
             text = _("{reference}: the requester wrote again.").format(reference=reference)
             if payload.get("reopened"):
                 text += " " + _("The closed request was reopened.")
-            return text
+            if payload.get("said"):
+                text += "\n\n" + str(payload["said"])
+            return clip(text)
         if notice == "identity_expired":
             return _(
                 "{reference}: the requester did not prove who they are in time; a refusal "

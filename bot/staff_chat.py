@@ -19,6 +19,7 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, User
+from sqlalchemy import select
 
 from bot.callbacks import DraftAction, RequestAction
 from bot.composition import Desk
@@ -27,7 +28,7 @@ from handlers.audit import Actor
 from handlers.errors import DeskError
 from handlers.i18n import gettext as _
 from handlers.i18n import language
-from handlers.models import DraftRow, Request, Status
+from handlers.models import DraftRow, Request, StaffMessageRow, Status
 from handlers.notices import Decision, MissingStatutoryFields, NoticeType
 from handlers.profiles import Organisation
 from handlers.staff import NotAllowed
@@ -82,6 +83,7 @@ def staff_router(desk: Desk) -> Router:
     router.callback_query.register(on_request_button, RequestAction.filter())
     router.message.register(on_cancel, Command("cancel"), StaffInput.waiting)
     router.message.register(on_typed_answer, StaffInput.waiting, F.text)
+    router.message.register(on_correspondence, F.text)
     return router
 
 
@@ -359,3 +361,52 @@ async def _take_answer(
             session, organisation, engine, request_id, notice, decision, actor=actor
         )
         return _("The letter is drafted below: read it, then approve or edit.")
+
+
+async def _request_of(desk: Desk, message: Message) -> int | None:
+    """The request a staff message is about: its forum topic, or the desk's message it
+    replies to (a card, a draft, an alert); None for ordinary talk in the chat."""
+    chat_id = message.chat.id
+    async with desk.db.reads() as session:
+        row = None
+        if message.is_topic_message and message.message_thread_id is not None:
+            row = await session.scalar(
+                select(StaffMessageRow).where(
+                    StaffMessageRow.chat_id == chat_id,
+                    StaffMessageRow.thread_id == message.message_thread_id,
+                    StaffMessageRow.kind == "card",
+                )
+            )
+        if row is None and message.reply_to_message is not None:
+            row = await session.scalar(
+                select(StaffMessageRow).where(
+                    StaffMessageRow.chat_id == chat_id,
+                    StaffMessageRow.message_id == message.reply_to_message.message_id,
+                )
+            )
+    return row.request_id if row is not None else None
+
+
+async def on_correspondence(message: Message, desk: Desk, kick: asyncio.Event) -> None:
+    """A staff member writing in a request's topic (or replying to its card) drafts a
+    message to the requester; an approver sends it like any letter."""
+    request_id = await _request_of(desk, message)
+    if request_id is None:
+        return
+    organisation = _organisation(desk, message.chat.id)
+    try:
+        actor = _actor(organisation, message.from_user)
+    except NotAllowed:
+        log.warning("ignored a message about a request from someone who is not staff")
+        return
+    with language(desk.config.staff_language):
+        try:
+            async with desk.db.transaction() as session:
+                await review.compose(
+                    session, organisation, request_id, text=message.text or "", actor=actor
+                )
+        except DeskError as error:
+            await message.reply(_("Not sent: {reason}.").format(reason=str(error)[:300]))
+            return
+        kick.set()
+        await message.reply(_("Drafted as a message to the requester: approve it below."))

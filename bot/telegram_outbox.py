@@ -357,6 +357,10 @@ class TelegramSender:
         payload = dict(item.payload)
         if request is not None:
             payload.setdefault("reference", request.reference)
+        if item.notice == "follow_up" and payload.get("message_id"):
+            async with self.desk.db.reads() as session:
+                said = await session.get(MessageRow, int(payload["message_id"]))
+            payload["said"] = said.body if said is not None else ""
         text = alert_text(item.notice, payload, self.staff_language, organisation)
         message = await self._near_card(chat_id, item.request_id, text, None)
         if request is not None and item.notice in ("reminder", "escalation"):

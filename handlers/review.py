@@ -395,6 +395,59 @@ async def edit(
     return Prepared(draft=row, mismatches=mismatches({"text": body}, draft.language))
 
 
+#: A message staff write to the requester: no statutory letter, the same review.
+MESSAGE: Final = "message"
+
+
+async def compose(
+    session: AsyncSession,
+    organisation: Organisation,
+    request_id: int,
+    *,
+    text: str,
+    actor: Actor,
+) -> Prepared:
+    """A message a staff member wrote to the requester (e.g. a reply in the request's
+    topic), kept as a draft an approver sends like any letter.
+
+    It names the request's reference (added when the text does not) so the requester can
+    quote it; a newer message replaces one still waiting for approval.
+    """
+    staff_member(organisation, actor)
+    request = await session.get(Request, request_id)
+    if request is None or request.organisation_id != organisation.id:
+        raise lifecycle.RequestNotFound(f"no request with id {request_id} at {organisation.id}")
+    _check_recipient(request)
+    reference = request.reference or ""
+    body = text.replace("\r\n", "\n").strip()
+    if not body:
+        raise ReviewError(f"{reference}: the message is empty")
+    if len(body) > EDITED_TEXT_LIMIT:
+        raise ReviewError(
+            f"{reference}: the message is {len(body)} characters long; the limit is "
+            f"{EDITED_TEXT_LIMIT} (attach long material as a file)"
+        )
+    if reference not in body:
+        body = f"{reference}\n\n{body}"
+    lang = cast(Language, request.reply_language)
+    subject = f"[{reference}] {organisation.name_in(lang)}"
+    row = await _add_version(
+        session,
+        request,
+        await live_draft(session, request.id, MESSAGE),
+        actor,
+        "message_drafted",
+        notice=MESSAGE,
+        regime=request.regimes[0],
+        language=lang,
+        request_version=request.version,
+        **Rendered.of(subject, _paragraphs(body)).fields(),
+        decision={},
+        edited=True,
+    )
+    return Prepared(draft=row, mismatches=mismatches({"text": body}, lang))
+
+
 async def _redated(
     session: AsyncSession,
     organisation: Organisation,

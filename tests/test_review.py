@@ -456,3 +456,42 @@ async def test_one_live_version_per_notice_even_for_racing_drafters(
         await check.close()
     assert [d.status for d in drafts].count("open") == 1
     assert len({d.version for d in drafts}) == len(drafts)
+
+
+async def test_a_message_staff_write_is_reviewed_and_sent_like_a_letter(
+    desk: Desk, config: DeskConfig
+) -> None:
+    services = org(config, "gdpr")
+    request = await queued(desk, services, "<msg@x>", Status.IN_REVIEW)
+    async with desk.db.transaction() as session:
+        first = await review.compose(
+            session,
+            services,
+            request.id,
+            text="Which address gets the mails?",
+            actor=SERVICES_ADMIN,
+        )
+    async with desk.db.transaction() as session:
+        second = await review.compose(
+            session,
+            services,
+            request.id,
+            text="Which e-mail address receives our newsletters?",
+            actor=SERVICES_ADMIN,
+        )
+    assert second.draft.version == 2
+    assert str(request.reference) in second.draft.text  # added: the requester can quote it
+    with pytest.raises(NotAllowed):
+        async with desk.db.transaction() as session:
+            await review.compose(session, services, request.id, text="hi", actor=STRANGER)
+    with pytest.raises(review.ReviewError):  # the first version was replaced
+        await approve(desk, services, first.draft.id, SERVICES_ADMIN)
+    approval = await approve(desk, services, second.draft.id, SERVICES_ADMIN)
+    assert approval.complete
+    [letter] = await sent_letters(desk.db, request.id)
+    assert letter.notice == "message"
+    assert "newsletters" in letter.payload["text"]
+    async with desk.db.sessions() as session:
+        current = await session.get(Request, request.id)
+    assert current is not None
+    assert current.status == Status.IN_REVIEW.value  # a message decides nothing

@@ -534,3 +534,60 @@ async def test_a_forum_staff_chat_gets_a_topic_per_request_and_the_card_follows_
     )
     assert "reply_markup" not in api.message(SERVICES_CHAT, card.message_id)
     assert "Moroz Daria" in card_text()
+
+
+async def test_staff_write_to_the_requester_in_the_topic_and_the_reply_comes_back(
+    telegram: Running,
+) -> None:
+    """Correspondence: a staff message in the request's topic becomes a draft; approved, it
+    reaches the requester; the requester's answer appears in the topic."""
+    api, desk = telegram.api, telegram.desk
+    services_admin = 100001
+    mark = len(api.calls())
+    api.text_message(REQUESTER, "I object to direct marketing, stop it please.", language_code="en")
+    confirm = await api.wait_for(to(REQUESTER, keyboard=True), after=mark)
+    press(api, REQUESTER, Confirm(answer="yes"), REQUESTER, result_id(confirm))
+    choose = await api.wait_for(to(REQUESTER, keyboard=True), after=len(api.calls()))
+    press(
+        api,
+        REQUESTER,
+        ChooseOrganisation(organisation="justservices"),
+        REQUESTER,
+        result_id(choose),
+    )
+    await api.wait_for(to(REQUESTER, containing="registered"), after=mark)
+    async with desk.db.reads() as session:
+        request = await session.scalar(select(Request))
+    assert request is not None
+    card = await card_of(telegram, request)
+    assert card.thread_id is not None
+
+    mark = len(api.calls())
+    api.text_message(
+        services_admin,
+        "Could you tell us which e-mail address receives the newsletters?",
+        chat_id=SERVICES_CHAT,
+        language_code="en",
+        message_thread_id=card.thread_id,
+    )
+    draft_post = await api.wait_for(
+        lambda c: to(SERVICES_CHAT, keyboard=True)(c) and "message letter" in (c.text or ""),
+        after=mark,
+    )
+    assert draft_post.int_param("message_thread_id") == card.thread_id
+    mark = len(api.calls())
+    press(
+        api,
+        services_admin,
+        DraftAction(verb="approve", draft_id=_draft_id(draft_post)),
+        SERVICES_CHAT,
+        result_id(draft_post),
+    )
+    letter = await api.wait_for(to(REQUESTER, containing="which e-mail address"), after=mark)
+    assert str(request.reference) in (letter.text or "")
+
+    mark = len(api.calls())
+    api.text_message(REQUESTER, "It is news@example.com, thanks.", language_code="en")
+    await api.wait_for(to(REQUESTER, containing="added this to your request"), after=mark)
+    alert = await api.wait_for(to(SERVICES_CHAT, containing="news@example.com"), after=mark)
+    assert alert.int_param("message_thread_id") == card.thread_id
