@@ -14,7 +14,7 @@ import asyncio
 import logging
 from typing import Any, Final
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from bot.callbacks import DraftAction, RequestAction
 from bot.composition import Desk
-from handlers import assignment, audit, duplicates, identity, lifecycle, review
+from handlers import assignment, attachments, audit, duplicates, identity, lifecycle, review
 from handlers.audit import Actor
 from handlers.errors import DeskError
 from handlers.i18n import gettext as _
@@ -84,6 +84,7 @@ def staff_router(desk: Desk) -> Router:
     router.message.register(on_cancel, Command("cancel"), StaffInput.waiting)
     router.message.register(on_typed_answer, StaffInput.waiting, F.text)
     router.message.register(on_correspondence, F.text)
+    router.message.register(on_staff_file, F.document)
     return router
 
 
@@ -410,3 +411,60 @@ async def on_correspondence(message: Message, desk: Desk, kick: asyncio.Event) -
             return
         kick.set()
         await message.reply(_("Drafted as a message to the requester: approve it below."))
+
+
+#: The Bot API lets bots download files up to 20 MB.
+DOWNLOAD_LIMIT: Final = 20 * 1024 * 1024
+
+
+async def on_staff_file(message: Message, desk: Desk, bot: Bot) -> None:
+    """A file staff attach to a request (an access export): kept sealed, sent with the
+    outcome letter."""
+    document = message.document
+    assert document is not None
+    request_id = await _request_of(desk, message)
+    if request_id is None:
+        return
+    organisation = _organisation(desk, message.chat.id)
+    try:
+        actor = _actor(organisation, message.from_user)
+    except NotAllowed:
+        log.warning("ignored a file about a request from someone who is not staff")
+        return
+    with language(desk.config.staff_language):
+        if (document.file_size or 0) > DOWNLOAD_LIMIT:
+            await message.reply(_("This file is too large for the bot; send it by e-mail."))
+            return
+        downloaded = await bot.download(document)
+        assert downloaded is not None
+        data = downloaded.read()
+        file = attachments.IncomingFile(
+            filename=document.file_name or "file",
+            content_type=document.mime_type or "application/octet-stream",
+            size=len(data),
+            data=data,
+        )
+        async with desk.db.transaction() as session:
+            kept = await attachments.keep_staff_file(
+                session,
+                desk.sealer(),
+                request_id,
+                channel="staff_chat",
+                external_id=f"{message.chat.id}:{message.message_id}",
+                file=file,
+                note=message.caption or "",
+            )
+            if kept is not None:
+                await audit.record(
+                    session,
+                    request_id=request_id,
+                    actor=actor,
+                    action="staff_file_attached",
+                    details={"attachment_id": kept.id, "size": len(data)},
+                )
+        if kept is None:
+            await message.reply(_("This file is too large for the bot; send it by e-mail."))
+            return
+        await message.reply(
+            _("File kept (sealed); it goes to the requester with the outcome letter.")
+        )

@@ -24,11 +24,11 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import InlineKeyboardMarkup, Message, ReplyParameters
+from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message, ReplyParameters
 from sqlalchemy import select
 
 from bot.staff_cards import alert_text, card_keyboard, card_text, clip, draft_keyboard, draft_text
-from handlers import audit, outbox, review
+from handlers import attachments, audit, outbox, review
 from handlers.audit import Actor
 from handlers.db import Database
 from handlers.models import (
@@ -42,6 +42,7 @@ from handlers.models import (
 )
 from handlers.profiles import DeskConfig, Language, Organisation
 from handlers.queries import request_detail
+from handlers.sealing import Sealer
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,10 @@ class TelegramDesk(Protocol):
 
     db: Database
     config: DeskConfig
+
+    def sealer(self) -> Sealer:
+        """The key that opens the files staff attached."""
+        ...
 
 
 class Refused(Exception):
@@ -175,6 +180,8 @@ class TelegramSender:
         if not text:
             raise Refused("nothing to send")
         sent = await self.bot.send_message(chat_id, clip(text))
+        if item.notice == "outcome" and item.request_id is not None:
+            await self._files_to(chat_id, item.request_id)
         async with self.desk.db.transaction() as session:
             if await review.record_delivery(session, item.id) and item.request_id is not None:
                 session.add(
@@ -188,6 +195,15 @@ class TelegramSender:
                         at=utcnow(),
                     )
                 )
+
+    async def _files_to(self, chat_id: int, request_id: int) -> None:
+        """The files staff attached (an access export ...), after the outcome letter."""
+        async with self.desk.db.reads() as session:
+            files = await attachments.outgoing_files(session, self.desk.sealer(), request_id)
+        for file in files:
+            await self.bot.send_document(
+                chat_id, BufferedInputFile(file.data, filename=file.filename)
+            )
 
     # -- the staff chat -----------------------------------------------------------------
 

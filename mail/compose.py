@@ -10,10 +10,12 @@ requester's mail, and the subject carries ``[PD-…]`` so a reply finds its requ
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from typing import Any
 
+from handlers.attachments import OutgoingFile
 from handlers.identity import reply_token
 from handlers.models import OutboxItem, Request, utcnow
 from handlers.profiles import Organisation
@@ -63,8 +65,9 @@ def compose(
     sealer: Sealer,
     *,
     inbound_ids: list[str] | None = None,
+    files: Sequence[OutgoingFile] = (),
 ) -> EmailMessage:
-    """The mail for one outbox row about ``request``."""
+    """The mail for one outbox row about ``request`` (with the files staff attached)."""
     sender = mailbox_of(request, organisation)
     reference = request.reference or ""
     letter = letter_of(item, sealer)
@@ -88,4 +91,9 @@ def compose(
     message.set_content(letter["text"])
     if letter.get("html"):
         message.add_alternative(letter["html"], subtype="html")
+    for file in files:
+        maintype, _, subtype = file.content_type.partition("/")
+        if not subtype or maintype == "multipart":
+            maintype, subtype = "application", "octet-stream"
+        message.add_attachment(file.data, maintype, subtype, filename=file.filename)
     return message

@@ -24,7 +24,7 @@ import aiosmtplib
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import audit, outbox, review
+from handlers import attachments, audit, outbox, review
 from handlers.audit import Actor
 from handlers.db import Database
 from handlers.models import (
@@ -248,6 +248,11 @@ async def _deliver(
             if request is not None
             else []
         )
+        files = (
+            await attachments.outgoing_files(session, desk.sealer(), request.id)
+            if request is not None and item.notice == "outcome"
+            else []
+        )
     if request is None or not item.recipient:
         await _give_up(desk, item, "no request or no recipient", report)
         return
@@ -270,6 +275,7 @@ async def _deliver(
         organisation,
         desk.sealer(),
         inbound_ids=[i.split("|", 1)[1] for i in inbound if i and "|" in i],
+        files=files,
     )
     sender = mailbox_of(request, organisation)
     try:

@@ -671,6 +671,8 @@ class BotApiServer:
         chat_id: int | None = None,
         language_code: str | None = "uk",
         first_name: str = "Tester",
+        message_thread_id: int | None = None,
+        reply_to_message_id: int | None = None,
         push: bool = True,
     ) -> JsonDict:
         """A file sent by a person; its bytes can be downloaded by the bot."""
@@ -683,6 +685,8 @@ class BotApiServer:
             chat_id=chat_id,
             language_code=language_code,
             first_name=first_name,
+            message_thread_id=message_thread_id,
+            reply_to_message_id=reply_to_message_id,
             push=push,
         )
 

@@ -258,3 +258,53 @@ async def test_a_bounce_marks_the_address_and_no_more_mail_goes_there_blindly(
     assert (report.sent, report.failed) == (0, 1)
     assert "bounced an earlier letter" in report.errors[0]
     assert len(smtp_server.recorder.received) == 1
+
+
+async def test_an_outcome_by_mail_carries_the_files_staff_attached(
+    desk: Desk, tmp_path: Path
+) -> None:
+    from handlers import attachments, review
+    from handlers.notices import Decision
+
+    received = await receive(desk, SCHOOL, request_mail())
+    assert received.request_id is not None
+    school = desk.config.organisation("justschool")
+    staff = Actor.staff(100103, "Ткаченко Марія Олександрівна")
+    export = b"id;email\n42;olena@example.test\n"
+    async with desk.db.transaction() as session:
+        await identity.verify_manually(
+            session, desk.identity(school), received.request_id, actor=staff, reason="passport"
+        )
+        await attachments.keep_staff_file(
+            session,
+            desk.sealer(),
+            received.request_id,
+            channel="staff_chat",
+            external_id="-100:7",
+            file=attachments.IncomingFile("export.csv", "text/csv", len(export), export),
+        )
+    async with desk.db.transaction() as session:
+        prepared = await review.prepare(
+            session,
+            school,
+            desk.clock_engine(school),
+            received.request_id,
+            "outcome",
+            Decision(outcome="satisfy"),
+            actor=staff,
+        )
+    async with desk.db.transaction() as session:
+        await review.approve(
+            session, school, desk.clock_engine(school), prepared.draft.id, actor=staff
+        )
+    folder = tmp_path / "outgoing"
+    assert (await drain_once(desk, lambda mailbox: FolderDelivery(folder))).sent == 2
+    letters = [
+        BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+        for path in sorted(folder.glob("*.eml"))
+    ]
+    with_files = [m for m in letters if isinstance(m, EmailMessage) and list(m.iter_attachments())]
+    assert len(with_files) == 1  # the outcome, not the acknowledgement
+    [attached] = list(with_files[0].iter_attachments())
+    assert attached.get_filename() == "export.csv"
+    assert attached.get_content().encode() == export

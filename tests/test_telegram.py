@@ -591,3 +591,37 @@ async def test_staff_write_to_the_requester_in_the_topic_and_the_reply_comes_bac
     await api.wait_for(to(REQUESTER, containing="added this to your request"), after=mark)
     alert = await api.wait_for(to(SERVICES_CHAT, containing="news@example.com"), after=mark)
     assert alert.int_param("message_thread_id") == card.thread_id
+
+
+async def test_a_file_staff_attach_goes_out_with_the_outcome(telegram: Running) -> None:
+    """An access export attached under the card reaches the requester after the letter."""
+    api = telegram.api
+    request = await queue_erasure_request(telegram, "Видаліть мій акаунт та всі мої дані.")
+    api.contact_message(REQUESTER, "+380501234567", contact_user_id="sender")
+    await api.wait_for(to(REQUESTER, containing="підтвердж"))
+    card = await card_of(telegram, request)
+    export = "ідентифікатор;email\n42;user@example.com\n".encode()
+    mark = len(api.calls())
+    api.document_message(
+        OFFICER, "export.csv", export, chat_id=SCHOOL_CHAT, reply_to_message_id=card.message_id
+    )
+    await api.wait_for(to(SCHOOL_CHAT, containing="File kept"), after=mark)
+    press(
+        api,
+        APPROVER,
+        RequestAction(verb="outcome", request_id=request.id),
+        SCHOOL_CHAT,
+        card.message_id,
+    )
+    draft_post = await api.wait_for(
+        lambda c: to(SCHOOL_CHAT, keyboard=True)(c) and "outcome" in (c.text or ""), after=mark
+    )
+    press(
+        api,
+        APPROVER,
+        DraftAction(verb="approve", draft_id=_draft_id(draft_post)),
+        SCHOOL_CHAT,
+        result_id(draft_post),
+    )
+    await api.wait_for(lambda c: c.method == "sendDocument" and c.chat_id == REQUESTER, after=mark)
+    assert api.sent_documents(REQUESTER) == [("export.csv", export)]
