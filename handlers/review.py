@@ -26,7 +26,7 @@ from handlers.audit import Actor
 from handlers.clocks import ClockEngine
 from handlers.errors import DeskError
 from handlers.formatting import long_date
-from handlers.identity import require_verified
+from handlers.identity import linked_emails, require_verified
 from handlers.models import (
     LIVE_DRAFT_STATUSES,
     DraftRow,
@@ -581,6 +581,8 @@ async def approve(
     )
     if item is None:
         raise DraftConflict(f"{reference}: this {draft.notice} letter has already been sent")
+    if draft.notice == "outcome" and request.channel != "email":
+        await _copy_by_mail(session, organisation, request, draft, letter)
     await _set_status(session, draft, reference, outbox_item_id=item.id)
     await audit.record(
         session,
@@ -597,6 +599,38 @@ async def approve(
         },
     )
     return Approval(draft=draft, complete=True, outbox_item=item, transition=moved)
+
+
+async def _copy_by_mail(
+    session: AsyncSession,
+    organisation: Organisation,
+    request: Request,
+    draft: DraftRow,
+    letter: dict[str, str],
+) -> None:
+    """The outcome also goes by mail to every address the requester proved (a Telegram user
+    who confirmed an address with a code): the answer the law promises, kept in a mailbox."""
+    if request.requester_telegram_id is None:
+        return
+    for address in await linked_emails(session, organisation, request.requester_telegram_id):
+        await outbox.enqueue(
+            session,
+            request.id,
+            outbox.OutboxDraft(
+                channel="email",
+                notice=draft.notice,
+                dedupe_key=f"draft:{draft.id}:send:{address}",
+                recipient=address,
+                payload={
+                    "reference": request.reference,
+                    "draft_id": draft.id,
+                    "regime": draft.regime,
+                    "language": draft.language,
+                    "copy": True,
+                    **letter,
+                },
+            ),
+        )
 
 
 async def discard(

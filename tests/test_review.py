@@ -495,3 +495,46 @@ async def test_a_message_staff_write_is_reviewed_and_sent_like_a_letter(
         current = await session.get(Request, request.id)
     assert current is not None
     assert current.status == Status.IN_REVIEW.value  # a message decides nothing
+
+
+async def test_an_outcome_for_a_telegram_requester_also_goes_to_their_proven_address(
+    desk: Desk, config: DeskConfig
+) -> None:
+    from handlers.intake import Requester
+    from handlers.models import IdentityLinkRow, utcnow
+
+    services = org(config, "gdpr")
+    request = await queued(
+        desk,
+        services,
+        "42:7",
+        Status.IN_REVIEW,
+        channel="telegram",
+        language="en",
+        requester=Requester(name="Ann", telegram_id=4242),
+    )
+    async with desk.db.transaction() as session:
+        session.add(
+            IdentityLinkRow(
+                organisation_id=services.id,
+                telegram_user_id=4242,
+                email="ann@example.test",
+                request_id=request.id,
+                verified_at=utcnow(),
+            )
+        )
+    outcome = await prepare(
+        desk,
+        services,
+        request,
+        "outcome",
+        decision=Decision(outcome="satisfy"),
+        actor=SERVICES_ADMIN,
+    )
+    await approve(desk, services, outcome.id, SERVICES_ADMIN)
+    letters = [i for i in await sent_letters(desk.db, request.id) if i.notice == "outcome"]
+    assert sorted((i.channel, i.recipient) for i in letters) == [
+        ("email", "ann@example.test"),
+        ("telegram", "4242"),
+    ]
+    assert letters[0].payload["text"] == letters[1].payload["text"]
