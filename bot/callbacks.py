@@ -58,3 +58,10 @@ class ChooseOrganisation(CallbackData, prefix="o"):
     """Which organisation the request is for, when the desk serves several."""
 
     organisation: str
+
+
+class PickReason(CallbackData, prefix="x"):
+    """A reason from the list (or "other": staff type it) for an extension."""
+
+    code: str
+    request_id: int

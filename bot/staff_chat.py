@@ -19,12 +19,15 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, User
+from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy import select
 
-from bot.callbacks import DraftAction, RequestAction
+from bot.callbacks import DraftAction, PickReason, RequestAction
 from bot.composition import Desk
+from bot.staff_cards import clip
 from handlers import assignment, attachments, audit, duplicates, identity, lifecycle, review
 from handlers.audit import Actor
+from handlers.decision_reasons import EXTENSION_REASONS, extension_reason
 from handlers.errors import DeskError
 from handlers.i18n import gettext as _
 from handlers.i18n import language
@@ -81,6 +84,7 @@ def staff_router(desk: Desk) -> Router:
     router.callback_query.filter(F.message.chat.id.in_(chats))
     router.callback_query.register(on_draft_button, DraftAction.filter())
     router.callback_query.register(on_request_button, RequestAction.filter())
+    router.callback_query.register(on_reason, PickReason.filter())
     router.message.register(on_cancel, Command("cancel"), StaffInput.waiting)
     router.message.register(on_typed_answer, StaffInput.waiting, F.text)
     router.message.register(on_correspondence, F.text)
@@ -193,6 +197,9 @@ async def on_request_button(
         return
     verb, request_id = callback_data.verb, callback_data.request_id
     with language(desk.config.staff_language):
+        if verb == "extend":
+            await _offer_reasons(query, desk, request_id)
+            return
         try:
             answer = await _act_now(desk, organisation, actor, verb, request_id)
         except DeskError as error:
@@ -468,3 +475,75 @@ async def on_staff_file(message: Message, desk: Desk, bot: Bot) -> None:
         await message.reply(
             _("File kept (sealed); it goes to the requester with the outcome letter.")
         )
+
+
+async def _offer_reasons(query: CallbackQuery, desk: Desk, request_id: int) -> None:
+    """Extend: refused at once where the law forbids it, else a reason to pick."""
+    assert isinstance(query.message, Message)
+    async with desk.db.reads() as session:
+        request = await _request(session, request_id)
+        try:
+            lifecycle.check_rules(request, Status(request.status), Status.EXTENDED)
+        except DeskError as error:  # e.g. a Ukrainian subject's own data (Art. 17(1))
+            await query.answer(str(error)[:200], show_alert=True)
+            return
+    builder = InlineKeyboardBuilder()
+    for code in EXTENSION_REASONS:
+        label = extension_reason(code, desk.config.staff_language)
+        builder.button(
+            text=clip(label, 60), callback_data=PickReason(code=code, request_id=request_id)
+        )
+    builder.button(
+        text=_("Other reason (type it)"),
+        callback_data=PickReason(code="other", request_id=request_id),
+    )
+    builder.adjust(1)
+    await query.answer()
+    await query.message.answer(
+        _("Why does {reference} need more time?").format(reference=request.reference),
+        reply_markup=builder.as_markup(),
+        reply_to_message_id=query.message.message_id,
+    )
+
+
+async def on_reason(
+    query: CallbackQuery,
+    callback_data: PickReason,
+    state: FSMContext,
+    desk: Desk,
+    kick: asyncio.Event,
+) -> None:
+    """The extension's reason, picked: draft the letter (or ask for the typed reason)."""
+    assert query.message is not None
+    organisation = _organisation(desk, query.message.chat.id)
+    request_id = callback_data.request_id
+    try:
+        actor = _actor(organisation, query.from_user)
+    except NotAllowed:
+        await _refuse_outsider(desk, organisation, query, request_id)
+        return
+    with language(desk.config.staff_language):
+        if callback_data.code not in EXTENSION_REASONS:
+            await state.set_state(StaffInput.waiting)
+            await state.set_data({"verb": "extend", "request_id": request_id})
+            await query.answer()
+            await query.message.answer(_prompt("extend"))
+            return
+        try:
+            async with desk.db.transaction() as session:
+                request = await _request(session, request_id)
+                reason = extension_reason(callback_data.code, request.reply_language)
+                await review.prepare(
+                    session,
+                    organisation,
+                    desk.clock_engine(organisation),
+                    request_id,
+                    "extension",
+                    Decision(reason=reason),
+                    actor=actor,
+                )
+        except (DeskError, MissingStatutoryFields) as error:
+            await query.answer(str(error)[:200], show_alert=True)
+            return
+        kick.set()
+        await query.answer(_("The letter is drafted below: read it, then approve or edit."))

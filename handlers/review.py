@@ -306,6 +306,10 @@ async def prepare(
     facts = with_sent_date(
         await notice_request(session, request, organisation, regime), engine, decision.sent_on
     )
+    if notice == "extension" and decision.new_date is None:
+        # By default the new date is the latest the law allows (staff may edit the letter).
+        limit = facts.dates.get("postpone_max" if regime == "ua" else "extended")
+        decision = replace(decision, new_date=limit)
     letter = render(notice, facts, organisation, decision, lang=letter_lang)
     row = await _add_version(
         session,

@@ -625,3 +625,85 @@ async def test_a_file_staff_attach_goes_out_with_the_outcome(telegram: Running) 
     )
     await api.wait_for(lambda c: c.method == "sendDocument" and c.chat_id == REQUESTER, after=mark)
     assert api.sent_documents(REQUESTER) == [("export.csv", export)]
+
+
+async def test_extend_offers_reasons_and_is_refused_for_a_ukrainian_subjects_own_data(
+    telegram: Running,
+) -> None:
+    from bot.callbacks import PickReason
+
+    api, desk = telegram.api, telegram.desk
+    school_request = await queue_erasure_request(telegram, "Прошу видалити всі мої дані.")
+    api.contact_message(REQUESTER, "+380501234567", contact_user_id="sender")
+    await api.wait_for(to(REQUESTER, containing="підтвердж"))
+    card = await card_of(telegram, school_request)
+    mark = len(api.calls())
+    press(
+        api,
+        APPROVER,
+        RequestAction(verb="extend", request_id=school_request.id),
+        SCHOOL_CHAT,
+        card.message_id,
+    )
+    refused = await api.wait_for(
+        lambda c: c.method == "answerCallbackQuery" and bool(c.params.get("text")), after=mark
+    )
+    assert "17" in str(refused.params["text"])  # Law 2297-VI Art. 17(1)
+
+    # A GDPR request may be extended: a reason is picked, the letter drafted and sent.
+    services_admin = 100001
+    mark = len(api.calls())
+    api.text_message(
+        REQUESTER, "I object to you using my data for marketing.", language_code="en"
+    )
+    confirm = await api.wait_for(to(REQUESTER, keyboard=True), after=mark)
+    press(api, REQUESTER, Confirm(answer="yes"), REQUESTER, result_id(confirm))
+    choose = await api.wait_for(to(REQUESTER, keyboard=True), after=len(api.calls()))
+    press(
+        api,
+        REQUESTER,
+        ChooseOrganisation(organisation="justservices"),
+        REQUESTER,
+        result_id(choose),
+    )
+    await api.wait_for(to(REQUESTER, containing="registered"), after=mark)
+    async with desk.db.reads() as session:
+        request = await session.scalar(
+            select(Request).where(Request.organisation_id == "justservices")
+        )
+    assert request is not None
+    card = await card_of(telegram, request)
+    mark = len(api.calls())
+    press(
+        api,
+        services_admin,
+        RequestAction(verb="extend", request_id=request.id),
+        SERVICES_CHAT,
+        card.message_id,
+    )
+    picker = await api.wait_for(
+        to(SERVICES_CHAT, containing="more time", keyboard=True), after=mark
+    )
+    press(
+        api,
+        services_admin,
+        PickReason(code="complex", request_id=request.id),
+        SERVICES_CHAT,
+        result_id(picker),
+    )
+    draft_post = await api.wait_for(
+        lambda c: to(SERVICES_CHAT, keyboard=True)(c) and "extension" in (c.text or ""), after=mark
+    )
+    assert "complex" in (draft_post.text or "")
+    press(
+        api,
+        services_admin,
+        DraftAction(verb="approve", draft_id=_draft_id(draft_post)),
+        SERVICES_CHAT,
+        result_id(draft_post),
+    )
+    await api.wait_for(to(REQUESTER, containing="complex"), after=mark)
+    async with desk.db.reads() as session:
+        current = await session.get(Request, request.id)
+    assert current is not None
+    assert current.status == "extended"
