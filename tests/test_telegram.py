@@ -653,9 +653,7 @@ async def test_extend_offers_reasons_and_is_refused_for_a_ukrainian_subjects_own
     # A GDPR request may be extended: a reason is picked, the letter drafted and sent.
     services_admin = 100001
     mark = len(api.calls())
-    api.text_message(
-        REQUESTER, "I object to you using my data for marketing.", language_code="en"
-    )
+    api.text_message(REQUESTER, "I object to you using my data for marketing.", language_code="en")
     confirm = await api.wait_for(to(REQUESTER, keyboard=True), after=mark)
     press(api, REQUESTER, Confirm(answer="yes"), REQUESTER, result_id(confirm))
     choose = await api.wait_for(to(REQUESTER, keyboard=True), after=len(api.calls()))
