@@ -27,7 +27,7 @@ from bot.composition import Desk
 from bot.staff_cards import clip
 from handlers import assignment, attachments, audit, duplicates, identity, lifecycle, review
 from handlers.audit import Actor
-from handlers.decision_reasons import EXTENSION_REASONS, extension_reason
+from handlers.decision_reasons import EXTENSION_REASONS, extension_reason, information_reason
 from handlers.errors import DeskError
 from handlers.i18n import gettext as _
 from handlers.i18n import language
@@ -363,7 +363,10 @@ async def _take_answer(
             decision = Decision(reason=text)
             notice = "extension"
         else:
-            decision = Decision(missing_items=tuple(lines))
+            request = await _request(session, request_id)
+            decision = Decision(
+                missing_items=tuple(lines), reason=information_reason(request.reply_language)
+            )
             notice = "info_request"
         await review.prepare(
             session, organisation, engine, request_id, notice, decision, actor=actor

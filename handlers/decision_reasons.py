@@ -24,3 +24,9 @@ def extension_reason(code: str, lang: str) -> str:
             "gathering": _("the data are kept in several systems and are still being gathered"),
         }
         return reasons[code]
+
+
+def information_reason(lang: str) -> str:
+    """Why the desk asks for more information, unless staff say otherwise."""
+    with language(lang):
+        return _("we need it to find your data and to answer your request")

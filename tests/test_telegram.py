@@ -705,3 +705,87 @@ async def test_extend_offers_reasons_and_is_refused_for_a_ukrainian_subjects_own
         current = await session.get(Request, request.id)
     assert current is not None
     assert current.status == "extended"
+
+
+async def test_ask_for_information_and_merge_a_repeat_from_the_card(telegram: Running) -> None:
+    api, desk = telegram.api, telegram.desk
+    services_admin = 100001
+
+    async def objection(text: str) -> Request:
+        mark = len(api.calls())
+        api.text_message(REQUESTER, text, language_code="en")
+        confirm = await api.wait_for(to(REQUESTER, keyboard=True), after=mark)
+        press(api, REQUESTER, Confirm(answer="yes"), REQUESTER, result_id(confirm))
+        choose = await api.wait_for(to(REQUESTER, keyboard=True), after=len(api.calls()))
+        press(
+            api,
+            REQUESTER,
+            ChooseOrganisation(organisation="justservices"),
+            REQUESTER,
+            result_id(choose),
+        )
+        await api.wait_for(
+            lambda c: (
+                to(REQUESTER, containing="PD-")(c)
+                and ("registered" in (c.text or "") or "зареєстровано" in (c.text or ""))
+            ),
+            after=mark,
+        )
+        async with desk.db.reads() as session:
+            found = await session.scalar(select(Request).order_by(Request.id.desc()).limit(1))
+        assert found is not None
+        return found
+
+    first = await objection("Stop sending me marketing e-mails, I object.")
+    card = await card_of(telegram, first)
+    mark = len(api.calls())
+    press(
+        api,
+        services_admin,
+        RequestAction(verb="info", request_id=first.id),
+        SERVICES_CHAT,
+        card.message_id,
+    )
+    await api.wait_for(to(SERVICES_CHAT, containing="one item per line"), after=mark)
+    api.text_message(
+        services_admin,
+        "the e-mail address that receives the marketing\nthe name of the newsletter",
+        chat_id=SERVICES_CHAT,
+        language_code="en",
+        message_thread_id=card.thread_id,
+    )
+    draft_post = await api.wait_for(
+        lambda c: to(SERVICES_CHAT, keyboard=True)(c) and "info_request" in (c.text or ""),
+        after=mark,
+    )
+    assert "name of the newsletter" in (draft_post.text or "")
+    press(
+        api,
+        services_admin,
+        DraftAction(verb="approve", draft_id=_draft_id(draft_post)),
+        SERVICES_CHAT,
+        result_id(draft_post),
+    )
+    await api.wait_for(to(REQUESTER, containing="name of the newsletter"), after=mark)
+
+    # The same person asks again: the repeat is linked, and staff merge it from its card.
+    repeat = await objection("I object to your marketing, please stop it.")
+    assert repeat.duplicate_of_id == first.id
+    repeat_card = await card_of(telegram, repeat)
+    keyboard = str(api.message(SERVICES_CHAT, repeat_card.message_id)["reply_markup"])
+    assert "Merge as duplicate" in keyboard
+    mark = len(api.calls())
+    press(
+        api,
+        services_admin,
+        RequestAction(verb="merge", request_id=repeat.id),
+        SERVICES_CHAT,
+        repeat_card.message_id,
+    )
+    await api.wait_for(answered("Merged"), after=mark)
+    async with desk.db.reads() as session:
+        merged = await session.get(Request, repeat.id)
+        original = await session.get(Request, first.id)
+    assert merged is not None
+    assert original is not None
+    assert (merged.status, original.status) == ("duplicate", "awaiting_info")
