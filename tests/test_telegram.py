@@ -789,3 +789,28 @@ async def test_ask_for_information_and_merge_a_repeat_from_the_card(telegram: Ru
     assert merged is not None
     assert original is not None
     assert (merged.status, original.status) == ("duplicate", "awaiting_info")
+
+
+async def test_unexpected_updates_never_stop_the_bot(telegram: Running) -> None:
+    """Garbage buttons, media, edits, strangers' groups: answered or ignored, never fatal."""
+    api = telegram.api
+    hello = api.text_message(REQUESTER, "/start", language_code="en")
+    first = await api.wait_for(to(REQUESTER, keyboard=True))
+    mark = len(api.calls())
+    api.callback_query(
+        REQUESTER,
+        "not-our-button",
+        message_chat_id=REQUESTER,
+        message_id=result_id(first),
+        language_code="en",
+    )
+    await api.wait_for(answered("no longer active"), after=mark)
+    api.voice_message(REQUESTER, language_code="en")
+    await api.wait_for(to(REQUESTER, containing="only read text"), after=mark)
+    api.sticker_message(REQUESTER, language_code="en")
+    api.push_update({"edited_message": {**hello["message"], "edit_date": 1, "text": "/start!"}})
+    api.text_message(OUTSIDER, "hello group", chat_id=-100999, language_code="en")
+    mark = len(api.calls())
+    api.text_message(REQUESTER, "/status", language_code="en")
+    await api.wait_for(to(REQUESTER, containing="no requests yet"), after=mark)
+    assert not [c for c in api.calls() if c.chat_id == -100999 and c.method == "sendMessage"]
