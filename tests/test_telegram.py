@@ -814,3 +814,16 @@ async def test_unexpected_updates_never_stop_the_bot(telegram: Running) -> None:
     api.text_message(REQUESTER, "/status", language_code="en")
     await api.wait_for(to(REQUESTER, containing="no requests yet"), after=mark)
     assert not [c for c in api.calls() if c.chat_id == -100999 and c.method == "sendMessage"]
+
+
+async def test_a_flood_from_one_person_is_cut_after_twenty_messages_a_minute(
+    telegram: Running,
+) -> None:
+    api = telegram.api
+    for n in range(25):
+        api.text_message(REQUESTER, f"/status {n}", language_code="en")
+    await api.wait_for(to(REQUESTER, containing="faster than we can read"))
+    await asyncio.sleep(0.5)
+    answers = [c for c in api.calls() if to(REQUESTER)(c)]
+    assert len([c for c in answers if "no requests yet" in (c.text or "")]) == 20
+    assert len([c for c in answers if "faster than" in (c.text or "")]) == 1  # said once
