@@ -398,18 +398,27 @@ async def _request_of(desk: Desk, message: Message) -> int | None:
     return row.request_id if row is not None else None
 
 
+async def _about_request(desk: Desk, message: Message) -> tuple[Organisation, int, Actor] | None:
+    """The request a staff message is about and the staff member who wrote it; None for
+    ordinary talk, or when the writer is not staff (logged, without who)."""
+    request_id = await _request_of(desk, message)
+    if request_id is None:
+        return None
+    organisation = _organisation(desk, message.chat.id)
+    try:
+        return organisation, request_id, _actor(organisation, message.from_user)
+    except NotAllowed:
+        log.warning("ignored a message about a request from someone who is not staff")
+        return None
+
+
 async def on_correspondence(message: Message, desk: Desk, kick: asyncio.Event) -> None:
     """A staff member writing in a request's topic (or replying to its card) drafts a
     message to the requester; an approver sends it like any letter."""
-    request_id = await _request_of(desk, message)
-    if request_id is None:
+    about = await _about_request(desk, message)
+    if about is None:
         return
-    organisation = _organisation(desk, message.chat.id)
-    try:
-        actor = _actor(organisation, message.from_user)
-    except NotAllowed:
-        log.warning("ignored a message about a request from someone who is not staff")
-        return
+    organisation, request_id, actor = about
     with language(desk.config.staff_language):
         try:
             async with desk.db.transaction() as session:
@@ -432,15 +441,10 @@ async def on_staff_file(message: Message, desk: Desk, bot: Bot) -> None:
     outcome letter."""
     document = message.document
     assert document is not None
-    request_id = await _request_of(desk, message)
-    if request_id is None:
+    about = await _about_request(desk, message)
+    if about is None:
         return
-    organisation = _organisation(desk, message.chat.id)
-    try:
-        actor = _actor(organisation, message.from_user)
-    except NotAllowed:
-        log.warning("ignored a file about a request from someone who is not staff")
-        return
+    _org, request_id, actor = about
     with language(desk.config.staff_language):
         if (document.file_size or 0) > DOWNLOAD_LIMIT:
             await message.reply(_("This file is too large for the bot; send it by e-mail."))

@@ -28,7 +28,7 @@ from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message, Repl
 from sqlalchemy import select
 
 from bot.staff_cards import alert_text, card_keyboard, card_text, clip, draft_keyboard, draft_text
-from handlers import attachments, audit, outbox, review
+from handlers import attachments, outbox, review
 from handlers.audit import Actor
 from handlers.db import Database
 from handlers.models import (
@@ -147,28 +147,10 @@ class TelegramSender:
     async def _give_up(self, item: OutboxItem, reason: str) -> None:
         log.warning("outbox row %s (%s) failed for good", item.id, item.notice)
         async with self.desk.db.transaction() as session:
-            await outbox.mark_failed(session, item.id, error=reason, retry_in=None)
-            if item.channel != "telegram":
-                return
-            await outbox.enqueue(
-                session,
-                item.request_id,
-                outbox.OutboxDraft(
-                    channel="staff_chat",
-                    notice="delivery_failed",
-                    dedupe_key=f"delivery_failed:{item.id}",
-                    payload={"outbox_item_id": item.id, "notice": item.notice, "reason": reason},
-                ),
-            )
-            if item.request_id is not None:
-                await audit.record(
-                    session,
-                    request_id=item.request_id,
-                    actor=_ACTOR,
-                    action="delivery_failed",
-                    reason=reason,
-                    details={"outbox_item_id": item.id, "notice": item.notice},
-                )
+            if item.channel == "telegram":
+                await outbox.give_up(session, item, reason=reason, actor=_ACTOR)
+            else:  # a staff-chat row: telling the staff chat would fail the same way
+                await outbox.mark_failed(session, item.id, error=reason, retry_in=None)
 
     # -- requesters -------------------------------------------------------------------
 

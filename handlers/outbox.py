@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers import audit
+from handlers.audit import Actor
 from handlers.models import OutboxItem, OutboxStatus, utcnow
 
 
@@ -151,3 +153,28 @@ async def mark_failed(
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def give_up(session: AsyncSession, item: OutboxItem, *, reason: str, actor: Actor) -> None:
+    """A letter that will never be delivered: failed for good, staff told, kept in the
+    audit trail (in the caller's transaction). Every channel's sender ends a row so."""
+    await mark_failed(session, item.id, error=reason, retry_in=None)
+    await enqueue(
+        session,
+        item.request_id,
+        OutboxDraft(
+            channel="staff_chat",
+            notice="delivery_failed",
+            dedupe_key=f"delivery_failed:{item.id}",
+            payload={"outbox_item_id": item.id, "notice": item.notice, "reason": reason},
+        ),
+    )
+    if item.request_id is not None:
+        await audit.record(
+            session,
+            request_id=item.request_id,
+            actor=actor,
+            action="delivery_failed",
+            reason=reason,
+            details={"outbox_item_id": item.id, "notice": item.notice},
+        )

@@ -24,7 +24,7 @@ import aiosmtplib
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import attachments, audit, outbox, review
+from handlers import attachments, outbox, review
 from handlers.audit import Actor
 from handlers.db import Database
 from handlers.models import (
@@ -334,25 +334,6 @@ async def _give_up(
     desk: MailSendingDesk, item: OutboxItem, reason: str, report: DrainReport
 ) -> None:
     async with desk.db.transaction() as tx:
-        await outbox.mark_failed(tx, item.id, error=reason, retry_in=None)
-        await outbox.enqueue(
-            tx,
-            item.request_id,
-            outbox.OutboxDraft(
-                channel="staff_chat",
-                notice="delivery_failed",
-                dedupe_key=f"delivery_failed:{item.id}",
-                payload={"outbox_item_id": item.id, "notice": item.notice, "reason": reason},
-            ),
-        )
-        if item.request_id is not None:
-            await audit.record(
-                tx,
-                request_id=item.request_id,
-                actor=_ACTOR,
-                action="delivery_failed",
-                reason=reason,
-                details={"outbox_item_id": item.id, "notice": item.notice},
-            )
+        await outbox.give_up(tx, item, reason=reason, actor=_ACTOR)
     report.failed += 1
     report.errors.append(reason)

@@ -129,8 +129,10 @@ def answered(query_text: str) -> Callable[[Call], bool]:
     )
 
 
-async def queue_erasure_request(run: Running, text: str, *, language: str = "uk") -> Request:
-    """A requester writes, confirms and picks JustSchool; the request is queued."""
+async def queue_request(
+    run: Running, text: str, *, organisation: str = "justschool", language: str = "uk"
+) -> Request:
+    """A requester writes, confirms and picks the organisation; the request is queued."""
     api = run.api
     mark = len(api.calls())
     api.text_message(REQUESTER, text, language_code=language)
@@ -140,7 +142,7 @@ async def queue_erasure_request(run: Running, text: str, *, language: str = "uk"
     press(
         api,
         REQUESTER,
-        ChooseOrganisation(organisation="justschool"),
+        ChooseOrganisation(organisation=organisation),
         REQUESTER,
         result_id(choose),
     )
@@ -151,12 +153,19 @@ async def queue_erasure_request(run: Running, text: str, *, language: str = "uk"
         ),
         after=mark,
     )
-    async with run.desk.db.sessions() as session:
+    async with run.desk.db.reads() as session:
         request = await session.scalar(
-            select(Request).where(Request.requester_telegram_id == REQUESTER)
+            select(Request)
+            .where(Request.requester_telegram_id == REQUESTER)
+            .order_by(Request.id.desc())
+            .limit(1)
         )
     assert request is not None
     return request
+
+
+#: Most tests ask JustSchool to erase something.
+queue_erasure_request = queue_request
 
 
 async def card_of(run: Running, request: Request) -> StaffMessageRow:
@@ -458,29 +467,14 @@ async def test_a_forum_staff_chat_gets_a_topic_per_request_and_the_card_follows_
 ) -> None:
     """Just Services' staff chat is a forum: the card opens a topic; assign, verify and
     "not a privacy request" each update it in place."""
-    api, desk = telegram.api, telegram.desk
+    api = telegram.api
     services_admin = 100001
-    mark = len(api.calls())
-    api.text_message(
-        REQUESTER, "Please delete my account and all my personal data.", language_code="en"
+    request = await queue_request(
+        telegram,
+        "Please delete my account and all my personal data.",
+        organisation="justservices",
+        language="en",
     )
-    confirm = await api.wait_for(to(REQUESTER, keyboard=True), after=mark)
-    press(api, REQUESTER, Confirm(answer="yes"), REQUESTER, result_id(confirm))
-    choose = await api.wait_for(to(REQUESTER, keyboard=True), after=len(api.calls()))
-    press(
-        api,
-        REQUESTER,
-        ChooseOrganisation(organisation="justservices"),
-        REQUESTER,
-        result_id(choose),
-    )
-    for _ in range(100):
-        async with desk.db.sessions() as session:  # a session per look: SQLite locks
-            request = await session.scalar(select(Request))
-        if request is not None:
-            break
-        await asyncio.sleep(0.05)
-    assert request is not None
     card = await card_of(telegram, request)
     assert card.chat_id == SERVICES_CHAT
     assert card.thread_id is not None
@@ -541,24 +535,14 @@ async def test_staff_write_to_the_requester_in_the_topic_and_the_reply_comes_bac
 ) -> None:
     """Correspondence: a staff message in the request's topic becomes a draft; approved, it
     reaches the requester; the requester's answer appears in the topic."""
-    api, desk = telegram.api, telegram.desk
+    api = telegram.api
     services_admin = 100001
-    mark = len(api.calls())
-    api.text_message(REQUESTER, "I object to direct marketing, stop it please.", language_code="en")
-    confirm = await api.wait_for(to(REQUESTER, keyboard=True), after=mark)
-    press(api, REQUESTER, Confirm(answer="yes"), REQUESTER, result_id(confirm))
-    choose = await api.wait_for(to(REQUESTER, keyboard=True), after=len(api.calls()))
-    press(
-        api,
-        REQUESTER,
-        ChooseOrganisation(organisation="justservices"),
-        REQUESTER,
-        result_id(choose),
+    request = await queue_request(
+        telegram,
+        "I object to direct marketing, stop it please.",
+        organisation="justservices",
+        language="en",
     )
-    await api.wait_for(to(REQUESTER, containing="registered"), after=mark)
-    async with desk.db.reads() as session:
-        request = await session.scalar(select(Request))
-    assert request is not None
     card = await card_of(telegram, request)
     assert card.thread_id is not None
 
@@ -652,24 +636,12 @@ async def test_extend_offers_reasons_and_is_refused_for_a_ukrainian_subjects_own
 
     # A GDPR request may be extended: a reason is picked, the letter drafted and sent.
     services_admin = 100001
-    mark = len(api.calls())
-    api.text_message(REQUESTER, "I object to you using my data for marketing.", language_code="en")
-    confirm = await api.wait_for(to(REQUESTER, keyboard=True), after=mark)
-    press(api, REQUESTER, Confirm(answer="yes"), REQUESTER, result_id(confirm))
-    choose = await api.wait_for(to(REQUESTER, keyboard=True), after=len(api.calls()))
-    press(
-        api,
-        REQUESTER,
-        ChooseOrganisation(organisation="justservices"),
-        REQUESTER,
-        result_id(choose),
+    request = await queue_request(
+        telegram,
+        "I object to you using my data for marketing.",
+        organisation="justservices",
+        language="en",
     )
-    await api.wait_for(to(REQUESTER, containing="registered"), after=mark)
-    async with desk.db.reads() as session:
-        request = await session.scalar(
-            select(Request).where(Request.organisation_id == "justservices")
-        )
-    assert request is not None
     card = await card_of(telegram, request)
     mark = len(api.calls())
     press(
@@ -712,29 +684,7 @@ async def test_ask_for_information_and_merge_a_repeat_from_the_card(telegram: Ru
     services_admin = 100001
 
     async def objection(text: str) -> Request:
-        mark = len(api.calls())
-        api.text_message(REQUESTER, text, language_code="en")
-        confirm = await api.wait_for(to(REQUESTER, keyboard=True), after=mark)
-        press(api, REQUESTER, Confirm(answer="yes"), REQUESTER, result_id(confirm))
-        choose = await api.wait_for(to(REQUESTER, keyboard=True), after=len(api.calls()))
-        press(
-            api,
-            REQUESTER,
-            ChooseOrganisation(organisation="justservices"),
-            REQUESTER,
-            result_id(choose),
-        )
-        await api.wait_for(
-            lambda c: (
-                to(REQUESTER, containing="PD-")(c)
-                and ("registered" in (c.text or "") or "зареєстровано" in (c.text or ""))
-            ),
-            after=mark,
-        )
-        async with desk.db.reads() as session:
-            found = await session.scalar(select(Request).order_by(Request.id.desc()).limit(1))
-        assert found is not None
-        return found
+        return await queue_request(telegram, text, organisation="justservices", language="en")
 
     first = await objection("Stop sending me marketing e-mails, I object.")
     card = await card_of(telegram, first)
