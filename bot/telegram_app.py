@@ -17,6 +17,7 @@ from bot.fsm_storage import SqlStorage
 from bot.rate_limit import RateLimit
 from bot.requester import requester_router
 from bot.staff_chat import staff_router
+from bot.typing_indicator import TypingWhenSlow
 from handlers.i18n import gettext as _
 from handlers.i18n import language
 
@@ -29,6 +30,7 @@ def build_dispatcher(
     """A dispatcher for ``desk``: staff chats first, then requesters' private chats."""
     dp = Dispatcher(storage=SqlStorage(desk.db), desk=desk, kick=kick)
     dp.message.outer_middleware(RateLimit(per_minute) if per_minute else RateLimit())
+    dp.message.outer_middleware(TypingWhenSlow())
     dp.include_router(staff_router(desk))
     dp.include_router(requester_router())
     dp.errors.register(on_error)

@@ -777,3 +777,34 @@ async def test_a_flood_from_one_person_is_cut_after_twenty_messages_a_minute(
     answers = [c for c in api.calls() if to(REQUESTER)(c)]
     assert len([c for c in answers if "no requests yet" in (c.text or "")]) == 20
     assert len([c for c in answers if "faster than" in (c.text or "")]) == 1  # said once
+
+
+async def test_a_slow_answer_shows_typing_and_a_fast_one_does_not() -> None:
+    from aiogram.types import Message
+
+    from bot.typing_indicator import TypingWhenSlow
+
+    from .bot_api_server import make_bot
+
+    api = await BotApiServer().start()
+    bot = make_bot(api.url)
+    try:
+        update = api.text_message(REQUESTER, "hello", push=False)
+        message = Message.model_validate(update["message"])
+        middleware = TypingWhenSlow(after=0.2)
+
+        async def slow(_event: object, _data: dict[str, Any]) -> str:
+            await asyncio.sleep(0.5)
+            return "done"
+
+        async def fast(_event: object, _data: dict[str, Any]) -> str:
+            return "done"
+
+        assert await middleware(fast, message, {"bot": bot}) == "done"
+        assert api.calls("sendChatAction") == []
+        assert await middleware(slow, message, {"bot": bot}) == "done"
+        [typing] = api.calls("sendChatAction")
+        assert (typing.chat_id, typing.params["action"]) == (REQUESTER, "typing")
+    finally:
+        await bot.session.close()
+        await api.close()
