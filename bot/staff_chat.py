@@ -29,8 +29,8 @@ from handlers import assignment, attachments, audit, duplicates, identity, lifec
 from handlers.audit import Actor
 from handlers.decision_reasons import EXTENSION_REASONS, extension_reason, information_reason
 from handlers.errors import DeskError
+from handlers.i18n import current_language, language
 from handlers.i18n import gettext as _
-from handlers.i18n import language
 from handlers.models import DraftRow, Request, StaffMessageRow, Status
 from handlers.notices import Decision, MissingStatutoryFields, NoticeType
 from handlers.profiles import Organisation
@@ -92,6 +92,13 @@ def staff_router(desk: Desk) -> Router:
     return router
 
 
+def _speaks(desk: Desk, organisation: Organisation, actor: Actor) -> str:
+    """The language of a staff member's own prompts and answers (the profile's choice for
+    them, else the desk's staff language; cards in the shared chat use the latter)."""
+    member = organisation.staff_member(int(actor.id)) if actor.id and actor.id.isdigit() else None
+    return (member.language if member else None) or desk.config.staff_language
+
+
 def _organisation(desk: Desk, chat_id: int) -> Organisation:
     organisation = desk.config.organisation_for_staff_chat(chat_id)
     assert organisation is not None  # the router's filter admits only staff chats
@@ -116,7 +123,7 @@ async def on_draft_button(
     except NotAllowed:
         await _refuse_outsider(desk, organisation, query, request_id)
         return
-    with language(desk.config.staff_language):
+    with language(_speaks(desk, organisation, actor)):
         if draft is None:
             await query.answer(_("This letter no longer exists."), show_alert=True)
             return
@@ -196,7 +203,7 @@ async def on_request_button(
         await _refuse_outsider(desk, organisation, query, callback_data.request_id)
         return
     verb, request_id = callback_data.verb, callback_data.request_id
-    with language(desk.config.staff_language):
+    with language(_speaks(desk, organisation, actor)):
         if verb == "extend":
             await _offer_reasons(query, desk, request_id)
             return
@@ -308,7 +315,7 @@ async def on_typed_answer(
     data = await state.get_data()
     verb = str(data.get("verb"))
     text = (message.text or "").strip()
-    with language(desk.config.staff_language):
+    with language(_speaks(desk, organisation, actor)):
         if verb not in _PROMPTS or not text:
             await state.clear()
             return
@@ -419,7 +426,7 @@ async def on_correspondence(message: Message, desk: Desk, kick: asyncio.Event) -
     if about is None:
         return
     organisation, request_id, actor = about
-    with language(desk.config.staff_language):
+    with language(_speaks(desk, organisation, actor)):
         try:
             async with desk.db.transaction() as session:
                 await review.compose(
@@ -444,8 +451,8 @@ async def on_staff_file(message: Message, desk: Desk, bot: Bot) -> None:
     about = await _about_request(desk, message)
     if about is None:
         return
-    _org, request_id, actor = about
-    with language(desk.config.staff_language):
+    organisation, request_id, actor = about
+    with language(_speaks(desk, organisation, actor)):
         if (document.file_size or 0) > DOWNLOAD_LIMIT:
             await message.reply(_("This file is too large for the bot; send it by e-mail."))
             return
@@ -496,7 +503,7 @@ async def _offer_reasons(query: CallbackQuery, desk: Desk, request_id: int) -> N
             return
     builder = InlineKeyboardBuilder()
     for code in EXTENSION_REASONS:
-        label = extension_reason(code, desk.config.staff_language)
+        label = extension_reason(code, current_language())
         builder.button(
             text=clip(label, 60), callback_data=PickReason(code=code, request_id=request_id)
         )
@@ -529,7 +536,7 @@ async def on_reason(
     except NotAllowed:
         await _refuse_outsider(desk, organisation, query, request_id)
         return
-    with language(desk.config.staff_language):
+    with language(_speaks(desk, organisation, actor)):
         if callback_data.code not in EXTENSION_REASONS:
             await state.set_state(StaffInput.waiting)
             await state.set_data({"verb": "extend", "request_id": request_id})

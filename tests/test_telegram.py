@@ -589,7 +589,8 @@ async def test_a_file_staff_attach_goes_out_with_the_outcome(telegram: Running) 
     api.document_message(
         OFFICER, "export.csv", export, chat_id=SCHOOL_CHAT, reply_to_message_id=card.message_id
     )
-    await api.wait_for(to(SCHOOL_CHAT, containing="File kept"), after=mark)
+    # The officer's profile says Ukrainian: her own answers are in Ukrainian.
+    await api.wait_for(to(SCHOOL_CHAT, containing="Файл збережено"), after=mark)
     press(
         api,
         APPROVER,
