@@ -65,3 +65,9 @@ class PickReason(CallbackData, prefix="x"):
 
     code: str
     request_id: int
+
+
+class ApplicantType(CallbackData, prefix="at"):
+    """Whether a requester asking about someone else is a private person or a legal entity."""
+
+    applicant: Literal["natural", "legal"]

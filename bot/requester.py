@@ -3,7 +3,9 @@
 The conversation is an aiogram FSM kept in the database (bot.fsm_storage), so a restart in
 the middle loses nothing. The bot speaks the requester's language (the one they chose,
 else Telegram's ``language_code``, else the language they write in) and always lets free
-text through: buttons only save typing.
+text through: buttons only save typing. Once a request is queued, the requester confirms who
+they are (bot.requester_identity: the phone, or a code by e-mail), then gives the statutory
+details Ukrainian law requires (bot.requester_details_steps), each only when still missing.
 """
 
 from __future__ import annotations
@@ -11,26 +13,35 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import date
-from typing import Any, Final, cast
+from typing import Final
 
 from aiogram import F, Router
-from aiogram.filters import Command, CommandStart
+from aiogram.filters import Command, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
     CallbackQuery,
     InlineKeyboardMarkup,
-    KeyboardButton,
     Message,
-    ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
     User,
 )
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy import select
 
-from bot.callbacks import ChooseLanguage, ChooseOrganisation, Confirm, StartWith, ToggleKind
+from bot import requester_details_steps as details_steps
+from bot import requester_identity as identity_steps
+from bot.callbacks import (
+    ApplicantType,
+    ChooseLanguage,
+    ChooseOrganisation,
+    Confirm,
+    StartWith,
+    ToggleKind,
+)
 from bot.composition import Desk
+from bot.requester_details_steps import Details
+from bot.requester_identity import EmailCheck
+from bot.requester_language import requester_language
 from handlers import followups, identity
 from handlers.audit import Actor
 from handlers.classifier import classify
@@ -84,21 +95,6 @@ def wish(kind: str) -> str:
     return wishes.get(kind, kind)
 
 
-def _ui_language(code: str | None) -> Language:
-    return "uk" if code in ("uk", "ru") else "en"
-
-
-async def requester_language(desk: Desk, user: User | None) -> Language:
-    """The language chosen with the button, else the one Telegram reports."""
-    if user is None:
-        return "en"
-    async with desk.db.reads() as session:
-        row = await session.get(TelegramUserRow, user.id)
-    if row is not None:
-        return cast(Language, row.language)
-    return _ui_language(user.language_code)
-
-
 async def _remember_language(desk: Desk, user_id: int, lang: Language) -> None:
     async with desk.db.transaction() as session:
         row = await session.get(TelegramUserRow, user_id)
@@ -124,7 +120,25 @@ def requester_router() -> Router:
     router.callback_query.register(
         on_organisation, ChooseOrganisation.filter(), Conversation.choosing_organisation
     )
-    router.message.register(on_contact, F.contact, Conversation.sharing_contact)
+    router.callback_query.register(
+        details_steps.on_applicant_type, StateFilter(Details.applicant_type), ApplicantType.filter()
+    )
+    router.message.register(
+        on_contact,
+        StateFilter(Conversation.sharing_contact, EmailCheck.address, EmailCheck.code),
+        F.contact,
+    )
+    router.message.register(
+        identity_steps.on_choose_email,
+        StateFilter(Conversation.sharing_contact),
+        identity_steps.choosing_email,
+    )
+    router.message.register(identity_steps.on_address, StateFilter(EmailCheck.address), F.text)
+    router.message.register(identity_steps.on_code, StateFilter(EmailCheck.code), F.text)
+    router.message.register(details_steps.on_answer, StateFilter(Details.answering), F.text)
+    router.message.register(
+        details_steps.on_applicant_text, StateFilter(Details.applicant_type), F.text
+    )
     router.message.register(on_text, F.text)
     router.message.register(on_anything_else)
     router.callback_query.register(on_stale_button)
@@ -395,23 +409,15 @@ async def _queue(
         due = await _due_date(desk, request.id)
         if due is not None:
             text += " " + _("We will answer by {date}.").format(date=long_date(due, lang))
-    if request.status == Status.AWAITING_IDENTITY.value and request.identity_required == "contact":
+    if identity_steps.needs_check(request):
+        # Who is asking first (the phone, or a code by e-mail), then the statutory details.
         await state.set_state(Conversation.sharing_contact)
         await state.set_data({"request_id": request.id})
-        with language(lang):
-            text += "\n\n" + _(
-                "To make sure the data is yours, please share your phone number with the "
-                "button below."
-            )
-            keyboard: Any = ReplyKeyboardMarkup(
-                keyboard=[[KeyboardButton(text=_("Share my phone number"), request_contact=True)]],
-                resize_keyboard=True,
-                one_time_keyboard=True,
-            )
-        await message.answer(text, reply_markup=keyboard)
+        prompt, keyboard = identity_steps.phone_or_email(lang)
+        await message.answer(text + "\n\n" + prompt, reply_markup=keyboard)
         return
-    await state.clear()
     await message.answer(text)
+    await details_steps.begin(message, state, desk, request.id, lang)
 
 
 async def _due_date(desk: Desk, request_id: int) -> date | None:
@@ -423,27 +429,30 @@ async def _due_date(desk: Desk, request_id: int) -> date | None:
 
 
 async def on_contact(message: Message, state: FSMContext, desk: Desk, kick: asyncio.Event) -> None:
-    """The shared contact proves the phone when it is the sender's own."""
+    """The shared contact proves the phone when it is the sender's own; the statutory
+    details follow."""
     assert message.contact is not None
     lang = await requester_language(desk, message.from_user)
     data = await state.get_data()
     request_id = int(data.get("request_id", 0))
     user = message.from_user
+    verified: identity.Verified | None = None
     async with desk.db.transaction() as session:
         request = await session.get(Request, request_id)
-        if request is None or user is None:
-            await state.clear()
-            return
-        organisation = desk.config.organisation(request.organisation_id)
-        verified = await identity.check_telegram_contact(
-            session,
-            desk.identity(organisation),
-            request_id,
-            sender_id=user.id,
-            contact_user_id=message.contact.user_id,
-            phone=message.contact.phone_number,
-            actor=Actor.requester(),
-        )
+        if request is not None and user is not None:
+            organisation = desk.config.organisation(request.organisation_id)
+            verified = await identity.check_telegram_contact(
+                session,
+                desk.identity(organisation),
+                request_id,
+                sender_id=user.id,
+                contact_user_id=message.contact.user_id,
+                phone=message.contact.phone_number,
+                actor=Actor.requester(),
+            )
+    if request is None or user is None:
+        await state.clear()
+        return
     kick.set()
     with language(lang):
         if verified is None:
@@ -451,10 +460,10 @@ async def on_contact(message: Message, state: FSMContext, desk: Desk, kick: asyn
                 _("Please share your own number with the button, not someone else's contact."),
             )
             return
-        await state.clear()
-        await message.answer(
-            _("Thank you, your number is confirmed."), reply_markup=ReplyKeyboardRemove()
-        )
+        thanks = _("Thank you, your number is confirmed.")
+    await identity_steps.confirmed(
+        message, state, desk, request_id, lang, thanks=thanks, enough=verified.enough
+    )
 
 
 async def on_status(message: Message, desk: Desk) -> None:

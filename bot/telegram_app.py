@@ -10,6 +10,7 @@ import asyncio
 import logging
 
 from aiogram import Dispatcher
+from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import ErrorEvent, Message
 
 from bot.composition import Desk
@@ -28,7 +29,13 @@ def build_dispatcher(
     desk: Desk, kick: asyncio.Event, *, per_minute: int | None = None
 ) -> Dispatcher:
     """A dispatcher for ``desk``: staff chats first, then requesters' private chats."""
-    dp = Dispatcher(storage=SqlStorage(desk.db), desk=desk, kick=kick)
+    # One update at a time per chat and person: two quick answers never race on the FSM.
+    dp = Dispatcher(
+        storage=SqlStorage(desk.db),
+        events_isolation=SimpleEventIsolation(),
+        desk=desk,
+        kick=kick,
+    )
     dp.message.outer_middleware(RateLimit(per_minute) if per_minute else RateLimit())
     dp.message.outer_middleware(TypingWhenSlow())
     dp.include_router(staff_router(desk))

@@ -79,7 +79,10 @@ async def run_once(session: AsyncSession, desk: IdentityDesk, *, now: datetime) 
             if await _expire(session, desk, request, today):
                 report.expired.append(str(request.reference))
             continue
-        due = [d for d in policy.reminder_days if d <= days]
+        # Reminders count whole days waited, not dates: a request made late in the evening
+        # is not reminded of a few hours later, just after midnight.
+        waited = (now - since.get(request.id, request.received_at)) // timedelta(days=1)
+        due = [d for d in policy.reminder_days if d <= waited]
         if due and await _remind(session, desk, request, due[-1], close_on):
             report.reminded.append(str(request.reference))
     return report

@@ -809,33 +809,3 @@ async def test_a_slow_answer_shows_typing_and_a_fast_one_does_not() -> None:
     finally:
         await bot.session.close()
         await api.close()
-
-
-async def test_a_thousand_people_writing_at_once_each_get_one_answer(
-    telegram: Running, backend: str
-) -> None:
-    """1,000 requesters write in the same second: every one is understood and asked to
-    confirm, exactly once (SQLite only: the slowest backend; PostgreSQL runs the flows)."""
-    if backend != "sqlite":
-        pytest.skip("one backend is enough for the load; the flows run on both")
-    api = telegram.api
-    people = range(800_000, 801_000)
-    for person in people:
-        api.text_message(person, "Прошу видалити мої персональні дані", language_code="uk")
-
-    def confirmations() -> dict[int, int]:
-        counted: dict[int, int] = {}
-        for call in api.calls("sendMessage"):
-            if call.finished and not call.failed and "reply_markup" in call.params:
-                chat = int(call.chat_id or 0)
-                counted[chat] = counted.get(chat, 0) + 1
-        return counted
-
-    for _ in range(1200):  # up to two minutes on a slow machine
-        if len(confirmations()) >= len(people):
-            break
-        await asyncio.sleep(0.1)
-    counted = confirmations()
-    assert set(counted) == set(people)
-    assert set(counted.values()) == {1}
-    assert not [c for c in api.calls() if c.failed and c.method != "getUpdates"]
