@@ -56,6 +56,17 @@ def _actor(organisation: Organisation, user: User | None) -> Actor:
     return Actor.staff(member.telegram_user_id, name)
 
 
+async def _staff_or_refused(
+    desk: Desk, organisation: Organisation, query: CallbackQuery, request_id: int | None
+) -> Actor | None:
+    """The staff member who pressed; None (refused, logged, audited) for anyone else."""
+    try:
+        return _actor(organisation, query.from_user)
+    except NotAllowed:
+        await _refuse_outsider(desk, organisation, query, request_id)
+        return None
+
+
 async def _refuse_outsider(
     desk: Desk, organisation: Organisation, query: CallbackQuery, request_id: int | None
 ) -> None:
@@ -118,10 +129,8 @@ async def on_draft_button(
     async with desk.db.reads() as session:
         draft = await session.get(DraftRow, callback_data.draft_id)
     request_id = draft.request_id if draft is not None else None
-    try:
-        actor = _actor(organisation, query.from_user)
-    except NotAllowed:
-        await _refuse_outsider(desk, organisation, query, request_id)
+    actor = await _staff_or_refused(desk, organisation, query, request_id)
+    if actor is None:
         return
     with language(_speaks(desk, organisation, actor)):
         if draft is None:
@@ -197,10 +206,8 @@ async def on_request_button(
     """A button on a request's card."""
     assert query.message is not None
     organisation = _organisation(desk, query.message.chat.id)
-    try:
-        actor = _actor(organisation, query.from_user)
-    except NotAllowed:
-        await _refuse_outsider(desk, organisation, query, callback_data.request_id)
+    actor = await _staff_or_refused(desk, organisation, query, callback_data.request_id)
+    if actor is None:
         return
     verb, request_id = callback_data.verb, callback_data.request_id
     with language(_speaks(desk, organisation, actor)):
@@ -531,10 +538,8 @@ async def on_reason(
     assert query.message is not None
     organisation = _organisation(desk, query.message.chat.id)
     request_id = callback_data.request_id
-    try:
-        actor = _actor(organisation, query.from_user)
-    except NotAllowed:
-        await _refuse_outsider(desk, organisation, query, request_id)
+    actor = await _staff_or_refused(desk, organisation, query, request_id)
+    if actor is None:
         return
     with language(_speaks(desk, organisation, actor)):
         if callback_data.code not in EXTENSION_REASONS:

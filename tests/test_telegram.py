@@ -182,6 +182,29 @@ async def card_of(run: Running, request: Request) -> StaffMessageRow:
     raise AssertionError("no card was posted")
 
 
+async def verified_card(run: Running, text: str) -> tuple[Request, StaffMessageRow]:
+    """A JustSchool erasure request whose requester shared their phone, and its card."""
+    request = await queue_erasure_request(run, text)
+    run.api.contact_message(REQUESTER, "+380501234567", contact_user_id="sender")
+    await run.api.wait_for(to(REQUESTER, containing="підтвердж"))
+    return request, await card_of(run, request)
+
+
+async def drafted_answer(run: Running, staff: int, request: Request, card: StaffMessageRow) -> Call:
+    """``staff`` presses "draft the answer" on a JustSchool card: the posted draft."""
+    mark = len(run.api.calls())
+    press(
+        run.api,
+        staff,
+        RequestAction(verb="outcome", request_id=request.id),
+        SCHOOL_CHAT,
+        card.message_id,
+    )
+    return await run.api.wait_for(
+        lambda c: to(SCHOOL_CHAT, keyboard=True)(c) and "outcome" in (c.text or ""), after=mark
+    )
+
+
 async def test_a_ukrainian_request_from_start_to_outcome(telegram: Running) -> None:
     api, desk = telegram.api, telegram.desk
     api.text_message(REQUESTER, "/start", language_code="uk")
@@ -209,16 +232,7 @@ async def test_a_ukrainian_request_from_start_to_outcome(telegram: Running) -> N
     assert str(request.reference) in posted["text"]
     assert "видалити" in posted["text"]  # the phrase that made the kind
     mark = len(api.calls())
-    press(
-        api,
-        APPROVER,
-        RequestAction(verb="outcome", request_id=request.id),
-        SCHOOL_CHAT,
-        card.message_id,
-    )
-    draft_post = await api.wait_for(
-        lambda c: to(SCHOOL_CHAT, keyboard=True)(c) and "outcome" in (c.text or ""), after=mark
-    )
+    draft_post = await drafted_answer(telegram, APPROVER, request, card)
     assert draft_post.params["reply_parameters"]["message_id"] == card.message_id
 
     mark = len(api.calls())
@@ -322,21 +336,9 @@ async def test_someone_who_is_not_staff_cannot_approve(telegram: Running) -> Non
 
 async def test_two_approvers_pressing_at_once_send_one_letter(telegram: Running) -> None:
     api, desk = telegram.api, telegram.desk
-    request = await queue_erasure_request(telegram, "Видаліть, будь ласка, всі мої дані.")
-    api.contact_message(REQUESTER, "+380501234567", contact_user_id="sender")
-    await api.wait_for(to(REQUESTER, containing="підтвердж"))
-    card = await card_of(telegram, request)
+    request, card = await verified_card(telegram, "Видаліть, будь ласка, всі мої дані.")
     mark = len(api.calls())
-    press(
-        api,
-        OFFICER,
-        RequestAction(verb="outcome", request_id=request.id),
-        SCHOOL_CHAT,
-        card.message_id,
-    )
-    draft_post = await api.wait_for(
-        lambda c: to(SCHOOL_CHAT, keyboard=True)(c) and "outcome" in (c.text or ""), after=mark
-    )
+    draft_post = await drafted_answer(telegram, OFFICER, request, card)
     mark = len(api.calls())
     data = DraftAction(verb="approve", draft_id=_draft_id(draft_post))
     press(api, APPROVER, data, SCHOOL_CHAT, result_id(draft_post))
@@ -396,10 +398,7 @@ async def test_telegram_asking_to_wait_or_failing_delays_letters_but_loses_none(
 async def test_a_refusal_needs_two_approvers_in_the_staff_chat(telegram: Running) -> None:
     """JustSchool's profile wants two approvers for a refusal (Law 2297-VI Art. 18)."""
     api, desk = telegram.api, telegram.desk
-    request = await queue_erasure_request(telegram, "Прошу видалити всі мої дані, негайно.")
-    api.contact_message(REQUESTER, "+380501234567", contact_user_id="sender")
-    await api.wait_for(to(REQUESTER, containing="підтвердж"))
-    card = await card_of(telegram, request)
+    request, card = await verified_card(telegram, "Прошу видалити всі мої дані, негайно.")
     mark = len(api.calls())
     press(
         api,
@@ -580,10 +579,7 @@ async def test_staff_write_to_the_requester_in_the_topic_and_the_reply_comes_bac
 async def test_a_file_staff_attach_goes_out_with_the_outcome(telegram: Running) -> None:
     """An access export attached under the card reaches the requester after the letter."""
     api = telegram.api
-    request = await queue_erasure_request(telegram, "Видаліть мій акаунт та всі мої дані.")
-    api.contact_message(REQUESTER, "+380501234567", contact_user_id="sender")
-    await api.wait_for(to(REQUESTER, containing="підтвердж"))
-    card = await card_of(telegram, request)
+    request, card = await verified_card(telegram, "Видаліть мій акаунт та всі мої дані.")
     export = "ідентифікатор;email\n42;user@example.com\n".encode()
     mark = len(api.calls())
     api.document_message(
@@ -618,10 +614,7 @@ async def test_extend_offers_reasons_and_is_refused_for_a_ukrainian_subjects_own
     from bot.callbacks import PickReason
 
     api, desk = telegram.api, telegram.desk
-    school_request = await queue_erasure_request(telegram, "Прошу видалити всі мої дані.")
-    api.contact_message(REQUESTER, "+380501234567", contact_user_id="sender")
-    await api.wait_for(to(REQUESTER, containing="підтвердж"))
-    card = await card_of(telegram, school_request)
+    school_request, card = await verified_card(telegram, "Прошу видалити всі мої дані.")
     mark = len(api.calls())
     press(
         api,
