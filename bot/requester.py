@@ -41,7 +41,7 @@ from bot.callbacks import (
 from bot.composition import Desk
 from bot.requester_details_steps import Details
 from bot.requester_identity import EmailCheck
-from bot.requester_language import requester_language
+from bot.requester_language import language_is_known, requester_language, ui_language
 from handlers import followups, identity
 from handlers.audit import Actor
 from handlers.classifier import classify
@@ -227,6 +227,9 @@ async def on_text(message: Message, state: FSMContext, desk: Desk, kick: asyncio
     text = message.text or ""
     lang = await requester_language(desk, message.from_user)
     understood = classify(text, "", channel="telegram")
+    if message.from_user is not None and not await language_is_known(desk, message.from_user):
+        lang = ui_language(understood.language)  # no choice, no usable language_code
+        await _remember_language(desk, message.from_user.id, lang)
     kinds: list[str] = list(understood.kinds)
     if not kinds:
         if await _add_follow_up(desk, message, kick):

@@ -1,4 +1,5 @@
-"""The language the bot speaks with a requester: the one they chose, else Telegram's.
+"""The language the bot speaks with a requester: the one they chose, else Telegram's, else
+the one they write in.
 
 Kept apart from bot.requester so every step of the requester's conversation (identity,
 statutory details) can ask for it without importing the conversation's router.
@@ -29,3 +30,14 @@ async def requester_language(desk: Desk, user: User | None) -> Language:
     if row is not None:
         return cast(Language, row.language)
     return ui_language(user.language_code)
+
+
+async def language_is_known(desk: Desk, user: User | None) -> bool:
+    """Whether the requester chose a language or Telegram reports one the bot speaks;
+    otherwise the language of what they write decides."""
+    if user is None:
+        return False
+    if user.language_code in ("uk", "ru", "en"):
+        return True
+    async with desk.db.reads() as session:
+        return await session.get(TelegramUserRow, user.id) is not None

@@ -802,3 +802,15 @@ async def test_a_slow_answer_shows_typing_and_a_fast_one_does_not() -> None:
     finally:
         await bot.session.close()
         await api.close()
+
+
+async def test_without_a_usable_language_code_the_bot_answers_in_the_language_written(
+    telegram: Running,
+) -> None:
+    api = telegram.api
+    api.text_message(REQUESTER, "Прошу видалити мої персональні дані", language_code="de")
+    confirm = await api.wait_for(to(REQUESTER, keyboard=True))
+    assert "Ви хочете" in (confirm.text or "")
+    mark = len(api.calls())
+    api.text_message(REQUESTER, "/status", language_code="de")  # remembered from then on
+    await api.wait_for(to(REQUESTER, containing="У вас ще немає запитів"), after=mark)
