@@ -50,23 +50,14 @@ from handlers.i18n import gettext as _
 from handlers.i18n import language
 from handlers.intake import RequestDraft, Requester, submit
 from handlers.kinds import KINDS
-from handlers.models import ClockRow, Request, Status, TelegramUserRow, utcnow
+from handlers.lifecycle import OPEN_STATUSES
+from handlers.models import ClockRow, Request, TelegramUserRow, utcnow
 from handlers.profiles import Language, Organisation
 
 log = logging.getLogger(__name__)
 
 #: The requests offered as buttons after /start (free text always works too).
 COMMON: Final = ("access", "erasure", "rectification", "objection", "withdraw_consent", "complaint")
-#: Telegram's own limit is 4096; a request longer than this is kept whole but shown cut.
-SHOWN: Final = 300
-_OPEN: Final = {
-    Status.RECEIVED.value,
-    Status.AWAITING_IDENTITY.value,
-    Status.IN_REVIEW.value,
-    Status.AWAITING_INFO.value,
-    Status.EXTENDED.value,
-    Status.APPROVED.value,
-}
 
 
 class Conversation(StatesGroup):
@@ -266,7 +257,10 @@ async def _add_follow_up(desk: Desk, message: Message, kick: asyncio.Event) -> b
     async with desk.db.transaction() as session:
         request = await session.scalar(
             select(Request)
-            .where(Request.requester_telegram_id == user.id, Request.status.in_(_OPEN))
+            .where(
+                Request.requester_telegram_id == user.id,
+                Request.status.in_([s.value for s in OPEN_STATUSES]),
+            )
             .order_by(Request.id.desc())
             .limit(1)
         )

@@ -21,6 +21,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, User
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import DraftAction, PickReason, RequestAction
 from bot.composition import Desk
@@ -294,11 +295,10 @@ async def _act_now(
     return None
 
 
-async def _request(session: Any, request_id: int) -> Request:
+async def _request(session: AsyncSession, request_id: int) -> Request:
     request = await session.get(Request, request_id)
     if request is None:
         raise lifecycle.RequestNotFound(f"no request with id {request_id}")
-    assert isinstance(request, Request)
     return request
 
 

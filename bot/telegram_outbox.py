@@ -281,10 +281,10 @@ class TelegramSender:
         if await self._refresh_card(organisation, chat_id, request):
             await self._sent(item)
             return
-        text, keyboard = await self._card_view(organisation, request)
         if item.notice == "card_update":
             await self._sent(item)  # the card itself is still on its way: it will be current
             return
+        text, keyboard = await self._card_view(organisation, request)
         thread_id = None
         if await self._is_forum(chat_id):
             topic = await self.bot.create_forum_topic(chat_id, clip(str(request.reference), 128))
@@ -292,18 +292,7 @@ class TelegramSender:
         message = await self.bot.send_message(
             chat_id, text, reply_markup=keyboard, message_thread_id=thread_id
         )
-        await self._sent(
-            item,
-            StaffMessageRow(
-                organisation_id=organisation.id,
-                request_id=request.id,
-                kind="card",
-                chat_id=chat_id,
-                message_id=message.message_id,
-                thread_id=thread_id,
-                at=utcnow(),
-            ),
-        )
+        await self._sent(item, _posted(organisation, request.id, "card", message))
 
     async def _near_card(
         self, chat_id: int, request_id: int | None, text: str, keyboard: InlineKeyboardMarkup | None
@@ -334,19 +323,8 @@ class TelegramSender:
             draft_text(draft, str(request.reference), lang),
             draft_keyboard(draft, lang),
         )
-        card = await self._card_message(request.id)
         await self._sent(
-            item,
-            StaffMessageRow(
-                organisation_id=organisation.id,
-                request_id=request.id,
-                draft_id=draft.id,
-                kind="draft",
-                chat_id=chat_id,
-                message_id=message.message_id,
-                thread_id=card.thread_id if card is not None else None,
-                at=utcnow(),
-            ),
+            item, _posted(organisation, request.id, "draft", message, draft_id=draft.id)
         )
 
     async def _alert(
@@ -363,20 +341,31 @@ class TelegramSender:
         message = await self._near_card(chat_id, item.request_id, text, None)
         if request is not None and item.notice in ("reminder", "escalation"):
             await self._refresh_card(organisation, chat_id, request)  # days left, on the card
-        await self._sent(
-            item,
-            StaffMessageRow(
-                organisation_id=organisation.id,
-                request_id=item.request_id,
-                kind="alert",
-                chat_id=chat_id,
-                message_id=message.message_id,
-                thread_id=message.message_thread_id,
-                at=utcnow(),
-            ),
-        )
+        await self._sent(item, _posted(organisation, item.request_id, "alert", message))
 
     async def _sent(self, item: OutboxItem, posted: StaffMessageRow | None = None) -> None:
         async with self.desk.db.transaction() as session:
             if await outbox.mark_sent(session, item.id) and posted is not None:
                 session.add(posted)
+
+
+def _posted(
+    organisation: Organisation,
+    request_id: int | None,
+    kind: str,
+    message: Message,
+    *,
+    draft_id: int | None = None,
+) -> StaffMessageRow:
+    """What the desk posted in a staff chat, to edit it later and to know what a reply to it
+    (or a message in its topic) is about."""
+    return StaffMessageRow(
+        organisation_id=organisation.id,
+        request_id=request_id,
+        draft_id=draft_id,
+        kind=kind,
+        chat_id=message.chat.id,
+        message_id=message.message_id,
+        thread_id=message.message_thread_id,
+        at=utcnow(),
+    )
