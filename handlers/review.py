@@ -586,7 +586,7 @@ async def approve(
     if item is None:
         raise DraftConflict(f"{reference}: this {draft.notice} letter has already been sent")
     if draft.notice == "outcome" and request.channel != "email":
-        await _copy_by_mail(session, organisation, request, draft, letter)
+        await _copy_by_mail(session, organisation, request, item)
     await _set_status(session, draft, reference, outbox_item_id=item.id)
     await audit.record(
         session,
@@ -606,14 +606,11 @@ async def approve(
 
 
 async def _copy_by_mail(
-    session: AsyncSession,
-    organisation: Organisation,
-    request: Request,
-    draft: DraftRow,
-    letter: dict[str, str],
+    session: AsyncSession, organisation: Organisation, request: Request, sent: OutboxItem
 ) -> None:
     """The outcome also goes by mail to every address the requester proved (a Telegram user
-    who confirmed an address with a code): the answer the law promises, kept in a mailbox."""
+    who confirmed an address with a code): the answer the law promises, kept in a mailbox.
+    The copy is the very letter queued for the request's own channel."""
     if request.requester_telegram_id is None:
         return
     for address in await linked_emails(session, organisation, request.requester_telegram_id):
@@ -622,17 +619,10 @@ async def _copy_by_mail(
             request.id,
             outbox.OutboxDraft(
                 channel="email",
-                notice=draft.notice,
-                dedupe_key=f"draft:{draft.id}:send:{address}",
+                notice=sent.notice,
+                dedupe_key=f"{sent.dedupe_key}:{address}",
                 recipient=address,
-                payload={
-                    "reference": request.reference,
-                    "draft_id": draft.id,
-                    "regime": draft.regime,
-                    "language": draft.language,
-                    "copy": True,
-                    **letter,
-                },
+                payload={**sent.payload, "copy": True},
             ),
         )
 
