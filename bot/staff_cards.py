@@ -19,19 +19,15 @@ from handlers import identity
 from handlers.deadline_monitor import DigestItem, clock_view
 from handlers.i18n import gettext as _
 from handlers.i18n import language
+from handlers.lifecycle import OPEN_STATUSES
 from handlers.models import DraftRow, Request, Status
 from handlers.profiles import Language, Organisation
 from handlers.queries import RequestDetail
 from handlers.staff_texts import digest, kind_label, reminder, request_card
 
-#: Statuses in which staff still decide something.
-_OPEN = {
-    Status.RECEIVED.value,
-    Status.AWAITING_IDENTITY.value,
-    Status.IN_REVIEW.value,
-    Status.AWAITING_INFO.value,
-    Status.EXTENDED.value,
-}
+#: Statuses in which staff still decide something (an approved request only awaits
+#: the delivery of its outcome).
+_OPEN = {s.value for s in OPEN_STATUSES - {Status.APPROVED}}
 #: Telegram's limit for a message's text.
 TEXT_LIMIT = 4096
 
