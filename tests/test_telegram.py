@@ -814,3 +814,14 @@ async def test_without_a_usable_language_code_the_bot_answers_in_the_language_wr
     mark = len(api.calls())
     api.text_message(REQUESTER, "/status", language_code="de")  # remembered from then on
     await api.wait_for(to(REQUESTER, containing="У вас ще немає запитів"), after=mark)
+
+
+def test_the_bot_shows_typing_and_limits_floods_for_every_private_message(desk: Desk) -> None:
+    """The dispatcher wraps every message in the flood limit and the typing indicator."""
+    from bot.rate_limit import RateLimit
+    from bot.telegram_app import build_dispatcher
+    from bot.typing_indicator import TypingWhenSlow
+
+    dp = build_dispatcher(desk, asyncio.Event())
+    wrapped = {type(middleware) for middleware in dp.message.outer_middleware}
+    assert {RateLimit, TypingWhenSlow} <= wrapped
