@@ -55,6 +55,8 @@ async def test_reminders_after_one_and_three_days_each_once(desk: Desk, config: 
     school = org(config, "ua")
     request, since = await waiting(desk, school, "<r@x>")
     assert (await run(desk, school, since + timedelta(hours=12))).reminded == []
+    # Not a day yet, although it is another date in Kyiv (unless it started before 1 a.m.).
+    assert (await run(desk, school, since + timedelta(hours=23))).reminded == []
     day1 = since + timedelta(days=1, hours=1)
     assert (await run(desk, school, day1)).reminded == [request.reference]
     assert (await run(desk, school, day1 + timedelta(hours=2))).reminded == []  # once
