@@ -28,6 +28,7 @@ from handlers.calendars import (
     ukraine_calendar,
 )
 from handlers.errors import DeskError
+from handlers.i18n import _
 
 __all__ = [
     "DEFAULT_SETTINGS",
@@ -171,8 +172,10 @@ def check_postponement(regimes: Sequence[Regime], *, third_party: bool) -> None:
     """
     if "ua" in regimes and not third_party:
         raise PostponementForbidden(
-            f"Art. 17(1) of {_UA_LAW} forbids postponing a data subject's access to their "
-            "own data; only a third party's request may be postponed (Art. 17(2))"
+            _(
+                "Art. 17(1) of {law} forbids postponing a data subject's access to their own "
+                "data; only a third party's request may be postponed (Art. 17(2))"
+            ).format(law=_UA_LAW)
         )
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers import audit, lifecycle
 from handlers.audit import Actor
 from handlers.errors import DeskError
+from handlers.i18n import _
 from handlers.identity import is_verified
 from handlers.lifecycle import OPEN_STATUSES
 from handlers.models import Request, Status
@@ -86,18 +87,25 @@ async def merge(
     request = await session.get(Request, request_id)
     into = await session.get(Request, into_id)
     if request is None or into is None or request.id == into.id:
-        raise MergeRefused("merge needs two different, existing requests")
+        raise MergeRefused(_("merge needs two different, existing requests"))
     if request.organisation_id != into.organisation_id:
         raise MergeRefused(
-            f"{request.reference} and {into.reference} belong to different organisations"
+            _("{reference} and {other} belong to different organisations").format(
+                reference=request.reference, other=into.reference
+            )
         )
     if into.status not in {s.value for s in OPEN_STATUSES}:
-        raise MergeRefused(f"{into.reference} is {into.status}; merge into an open request")
+        raise MergeRefused(
+            _("{reference} is {status}; merge into an open request").format(
+                reference=into.reference, status=into.status
+            )
+        )
     if is_verified(request) and not is_verified(into):
         raise MergeRefused(
-            f"{request.reference} is verified and {into.reference} is not; merge "
-            f"{into.reference} into {request.reference} instead, so the verified requester "
-            "keeps their request"
+            _(
+                "{reference} is verified and {other} is not; merge {other} into {reference} "
+                "instead, so the verified requester keeps their request"
+            ).format(reference=request.reference, other=into.reference)
         )
     request.duplicate_of_id = into.id
     return await lifecycle.transition(

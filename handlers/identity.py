@@ -24,6 +24,7 @@ from handlers.audit import Actor
 from handlers.clocks import ClockEngine
 from handlers.directory import ContactKind, Directory, query
 from handlers.errors import DeskError
+from handlers.i18n import _
 from handlers.identity_texts import code_message
 from handlers.models import (
     ClockPauseRow,
@@ -87,8 +88,15 @@ def require_verified(request: Request, purpose: str) -> None:
     if not is_verified(request):
         have = request.identity_level or "none"
         raise NotVerified(
-            f"{request.reference}: the requester is not verified (needs {request.identity_required}"
-            f", has {have}); {purpose} must wait until they are"
+            _(
+                "{reference}: the requester is not verified (needs {needed}, has {have}); "
+                "{purpose} must wait until they are"
+            ).format(
+                reference=request.reference,
+                needed=request.identity_required,
+                have=have,
+                purpose=purpose,
+            )
         )
 
 
@@ -408,13 +416,19 @@ async def verify_linked(
     """A request from a Telegram user about an address they proved earlier."""
     request = await _load(session, request_id)
     if request.requester_telegram_id != telegram_user_id:
-        raise IdentityError(f"{request.reference}: the request was not made by this user")
+        raise IdentityError(
+            _("{reference}: the request was not made by this user").format(
+                reference=request.reference
+            )
+        )
     wanted = query(email=email).email
     if wanted is None or wanted not in await linked_emails(
         session, desk.organisation, telegram_user_id
     ):
         raise IdentityError(
-            f"{request.reference}: this Telegram user has not proven control of the address"
+            _("{reference}: this Telegram user has not proven control of the address").format(
+                reference=request.reference
+            )
         )
     return await _contact_proven(
         session, desk, request, "linked_address", "telegram", ("email", wanted), actor
@@ -479,7 +493,11 @@ async def check_telegram_contact(
         return None
     normalised = query(phone=phone, region=desk.organisation.directory.phone_region).phone
     if normalised is None:
-        raise IdentityError(f"{request.reference}: the shared phone number is not valid")
+        raise IdentityError(
+            _("{reference}: the shared phone number is not valid").format(
+                reference=request.reference
+            )
+        )
     request.requester_phone = normalised
     return await _contact_proven(
         session, desk, request, "telegram_contact", "telegram", ("phone", normalised), actor
@@ -496,7 +514,11 @@ async def verify_manually(
     staff_member(desk.organisation, actor)
     request = await _load(session, request_id)
     if not reason.strip():
-        raise IdentityError(f"{request.reference}: a reason is required to verify by hand")
+        raise IdentityError(
+            _("{reference}: a reason is required to verify by hand").format(
+                reference=request.reference
+            )
+        )
     return await record(
         session,
         desk,

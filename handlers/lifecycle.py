@@ -19,6 +19,7 @@ from handlers import audit, outbox
 from handlers.audit import Actor
 from handlers.clocks import check_postponement
 from handlers.errors import DeskError
+from handlers.i18n import _
 from handlers.models import AuditEvent, Request, Status, utcnow
 
 _S = Status
@@ -100,10 +101,17 @@ def is_allowed(current: Status, target: Status) -> bool:
 def check_rules(request: Request, expected: Status, to: Status) -> None:
     """Raise IllegalTransition (or PostponementForbidden) unless ``expected → to`` may happen."""
     if not is_allowed(expected, to):
-        allowed = ", ".join(sorted(s.value for s in TRANSITIONS[expected])) or "none (final)"
+        allowed = ", ".join(sorted(s.value for s in TRANSITIONS[expected])) or _("none (final)")
         raise IllegalTransition(
-            f"{request.reference}: cannot go from {expected.value} to {to.value} "
-            f"(allowed from {expected.value}: {allowed})"
+            _(
+                "{reference}: cannot go from {current} to {target} (allowed from {current}: "
+                "{allowed})"
+            ).format(
+                reference=request.reference,
+                current=expected.value,
+                target=to.value,
+                allowed=allowed,
+            )
         )
     if to is Status.EXTENDED:
         # Raises PostponementForbidden for a Ukrainian subject's own data (Art. 17(1)).
@@ -129,10 +137,14 @@ async def transition(
     """
     request = await session.get(Request, request_id)
     if request is None:
-        raise RequestNotFound(f"no request with id {request_id}")
+        raise RequestNotFound(_("no request with id {id}").format(id=request_id))
     check_rules(request, expected, to)
     if not reason.strip():
-        raise LifecycleError(f"{request.reference}: a reason is required for every transition")
+        raise LifecycleError(
+            _("{reference}: a reason is required for every transition").format(
+                reference=request.reference
+            )
+        )
 
     conditions = [Request.id == request_id, Request.status == expected.value]
     if expected_version is not None:
@@ -185,11 +197,27 @@ async def _conflict(
     )
     decided_by = (last.actor_name or last.actor) if last is not None else None
     current = Status(request.status)
+    values = {
+        "reference": request.reference,
+        "version": request.version,
+        "expected": expected_version,
+        "current": current.value,
+        "status": expected.value,
+        "name": decided_by,
+    }
     if current is expected and expected_version is not None:
-        what = f"was changed meanwhile (version {request.version}, expected {expected_version})"
+        message = (
+            _(
+                "{reference} was changed meanwhile (version {version}, expected {expected}) "
+                "(last changed by {name})"
+            )
+            if decided_by
+            else _("{reference} was changed meanwhile (version {version}, expected {expected})")
+        )
     else:
-        what = f"is already {current.value}, not {expected.value}"
-    by = f" (last changed by {decided_by})" if decided_by else ""
-    return TransitionConflict(
-        f"{request.reference} {what}{by}", current=current, decided_by=decided_by
-    )
+        message = (
+            _("{reference} is already {current}, not {status} (last changed by {name})")
+            if decided_by
+            else _("{reference} is already {current}, not {status}")
+        )
+    return TransitionConflict(message.format(**values), current=current, decided_by=decided_by)

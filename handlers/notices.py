@@ -52,17 +52,35 @@ class MissingStatutoryFields(NoticeError):
     """The law requires fields that the decision does not have yet."""
 
     def __init__(self, notice: str, regime: str, fields: Sequence[str]) -> None:
-        self.fields = list(fields)
-        super().__init__(
-            f"the {notice} notice under {regime} cannot be sent without: {', '.join(self.fields)}"
+        self.notice, self.regime, self.fields = notice, regime, list(fields)
+        super().__init__(notice, regime, self.fields)
+
+    def __str__(self) -> str:
+        # Said when shown: the letter is built in the requester's language, the error is
+        # read by staff in theirs.
+        return _("the {notice} notice under {regime} cannot be sent without: {fields}").format(
+            notice=self.notice, regime=self.regime, fields=", ".join(self.fields)
+        )
+
+
+class BeyondStatutoryLimit(NoticeError):
+    """A new date later than the law lets the answer wait."""
+
+    def __init__(self, reference: str, new_date: date, limit: date) -> None:
+        self.reference, self.new_date, self.limit = reference, new_date, limit
+        super().__init__(reference, new_date, limit)
+
+    def __str__(self) -> str:
+        return _("{reference}: {date} is later than the law allows ({limit})").format(
+            reference=self.reference, date=self.new_date.isoformat(), limit=self.limit.isoformat()
         )
 
 
 class OptOutRefusalForbidden(NoticeError):
     """A CCPA opt-out needs no verification; it may be refused only as suspected fraud."""
 
-    def __init__(self) -> None:
-        super().__init__(
+    def __str__(self) -> str:
+        return _(
             "a CCPA opt-out of sale or sharing needs no identity verification and may be "
             "refused only on a documented, good-faith belief that the request is fraudulent "
             "(Cal. Code Regs. tit. 11, §7026(e)); record that belief (fraud_suspected) or "
@@ -358,10 +376,7 @@ def _extension(
     assert decision.reason is not None
     limit = request.dates.get({"ua": "postpone_max"}.get(request.regime, "extended"))
     if limit is not None and decision.new_date > limit:
-        raise NoticeError(
-            f"{request.reference}: {decision.new_date.isoformat()} is later than the law allows "
-            f"({limit.isoformat()})"
-        )
+        raise BeyondStatutoryLimit(request.reference, decision.new_date, limit)
     new_date = long_date(decision.new_date, lang)
     if request.regime == "ua":
         assert decision.official_name is not None

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers import audit
 from handlers.audit import Actor
 from handlers.clocks import ClockEngine, Pause, Regime, receipt_date
+from handlers.i18n import _
 from handlers.lifecycle import LifecycleError, RequestNotFound
 from handlers.models import ClockPauseRow, ClockRow, Request
 from handlers.profiles import Organisation
@@ -33,11 +34,13 @@ class PauseError(LifecycleError):
 async def _request(session: AsyncSession, request_id: int) -> Request:
     request = await session.get(Request, request_id)
     if request is None:
-        raise RequestNotFound(f"no request with id {request_id}")
+        raise RequestNotFound(_("no request with id {id}").format(id=request_id))
     if REGIME not in request.regimes:
         raise PauseError(
-            f"{request.reference}: only GDPR clocks may pause for identity; "
-            f"this request is under {', '.join(request.regimes)}"
+            _(
+                "{reference}: only GDPR clocks may pause for identity; this request is under "
+                "{regimes}"
+            ).format(reference=request.reference, regimes=", ".join(request.regimes))
         )
     return request
 
@@ -54,7 +57,11 @@ async def pause(
     """Open a pause from ``on`` (the day identity information was asked for)."""
     request = await _request(session, request_id)
     if on < receipt_date(REGIME, request.received_at, organisation.timezone):
-        raise PauseError(f"{request.reference}: a pause cannot start before receipt")
+        raise PauseError(
+            _("{reference}: a pause cannot start before receipt").format(
+                reference=request.reference
+            )
+        )
     row = ClockPauseRow(request_id=request_id, regime=REGIME, started_on=on, reason=reason)
     try:
         async with session.begin_nested():
@@ -62,7 +69,9 @@ async def pause(
             await session.flush()
     except IntegrityError as exc:
         # The partial unique index allows one open pause per request and regime.
-        raise PauseError(f"{request.reference}: the GDPR clock is already paused") from exc
+        raise PauseError(
+            _("{reference}: the GDPR clock is already paused").format(reference=request.reference)
+        ) from exc
     await audit.record(
         session,
         request_id=request_id,
@@ -94,9 +103,15 @@ async def resume(
         )
     )
     if open_pause is None:
-        raise PauseError(f"{request.reference}: the GDPR clock is not paused")
+        raise PauseError(
+            _("{reference}: the GDPR clock is not paused").format(reference=request.reference)
+        )
     if on < open_pause.started_on:
-        raise PauseError(f"{request.reference}: a pause cannot end before it started")
+        raise PauseError(
+            _("{reference}: a pause cannot end before it started").format(
+                reference=request.reference
+            )
+        )
     closed = await session.execute(
         update(ClockPauseRow)
         .where(ClockPauseRow.id == open_pause.id, ClockPauseRow.ended_on.is_(None))
@@ -104,7 +119,9 @@ async def resume(
         .execution_options(synchronize_session=False)
     )
     if closed.rowcount != 1:  # type: ignore[attr-defined]
-        raise PauseError(f"{request.reference}: the pause was ended meanwhile")
+        raise PauseError(
+            _("{reference}: the pause was ended meanwhile").format(reference=request.reference)
+        )
     await session.refresh(open_pause)  # the identity map still holds ended_on = None
     intervals = [
         Pause(p.started_on, p.ended_on)

@@ -130,13 +130,17 @@ async def record(
         raise DetailsError(f"no request with id {request_id}")
     unknown = sorted(set(values) - ITEMS)
     if unknown:
-        raise DetailsError(f"unknown detail(s): {', '.join(unknown)}")
+        raise DetailsError(_("unknown detail(s): {items}").format(items=", ".join(unknown)))
     cleaned = {k: v.strip() for k, v in values.items() if v and v.strip()}
     too_long = sorted(k for k, v in cleaned.items() if len(v) > VALUE_LIMIT)
     if too_long:
-        raise DetailsError(f"longer than {VALUE_LIMIT} characters: {', '.join(too_long)}")
+        raise DetailsError(
+            _("longer than {limit} characters: {items}").format(
+                limit=VALUE_LIMIT, items=", ".join(too_long)
+            )
+        )
     if cleaned.get("applicant_type", "natural") not in ("natural", "legal"):
-        raise DetailsError("applicant_type is 'natural' or 'legal'")
+        raise DetailsError(_("applicant_type is 'natural' or 'legal'"))
     row = await _row(session, request_id)
     merged = {**(await read(session, sealer, request_id)), **cleaned}
     if row is None:

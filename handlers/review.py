@@ -26,6 +26,7 @@ from handlers.audit import Actor
 from handlers.clocks import ClockEngine
 from handlers.errors import DeskError
 from handlers.formatting import long_date
+from handlers.i18n import _
 from handlers.identity import linked_emails, require_verified
 from handlers.models import (
     LIVE_DRAFT_STATUSES,
@@ -130,7 +131,7 @@ async def drafts_of(session: AsyncSession, request_id: int) -> list[DraftRow]:
 async def _load(session: AsyncSession, draft_id: int) -> tuple[DraftRow, Request]:
     draft = await session.get(DraftRow, draft_id)
     if draft is None:
-        raise DraftNotFound(f"no draft with id {draft_id}")
+        raise DraftNotFound(_("no draft with id {id}").format(id=draft_id))
     request = await session.get(Request, draft.request_id)
     assert request is not None  # a foreign key
     return draft, request
@@ -148,9 +149,19 @@ def _require_live(draft: DraftRow, reference: str | None) -> None:
 
 
 def _describe(draft: DraftRow, reference: str | None) -> str:
-    what = f"draft {draft.id} ({draft.notice} v{draft.version}) of {reference}"
-    who = f" by {draft.decided_by_name or draft.decided_by}" if draft.decided_by else ""
-    return f"{what} is already {draft.status}{who}"
+    values = {
+        "id": draft.id,
+        "notice": draft.notice,
+        "version": draft.version,
+        "reference": reference,
+        "status": draft.status,
+        "name": draft.decided_by_name or draft.decided_by,
+    }
+    if draft.decided_by:
+        return _(
+            "draft {id} ({notice} v{version}) of {reference} is already {status} by {name}"
+        ).format(**values)
+    return _("draft {id} ({notice} v{version}) of {reference} is already {status}").format(**values)
 
 
 async def _set_status(
@@ -209,8 +220,10 @@ async def _add_version(
             await session.flush()
     except IntegrityError:
         raise DraftConflict(
-            f"{request.reference}: someone else drafted the {notice} letter at the same "
-            "moment; review their version"
+            _(
+                "{reference}: someone else drafted the {notice} letter at the same moment; "
+                "review their version"
+            ).format(reference=request.reference, notice=notice)
         ) from None
     await audit.record(
         session,
@@ -249,8 +262,10 @@ def _check_recipient(request: Request) -> str:
     recipient = reply_address(request)
     if recipient is None:
         raise ReviewError(
-            f"{request.reference}: the {request.channel} channel gave no address to answer "
-            "to; record one before drafting a letter"
+            _(
+                "{reference}: the {channel} channel gave no address to answer to; record one "
+                "before drafting a letter"
+            ).format(reference=request.reference, channel=request.channel)
         )
     return recipient
 
@@ -276,16 +291,27 @@ async def prepare(
     """
     request = await session.get(Request, request_id)
     if request is None:
-        raise lifecycle.RequestNotFound(f"no request with id {request_id}")
+        raise lifecycle.RequestNotFound(_("no request with id {id}").format(id=request_id))
     if request.organisation_id != organisation.id:
-        raise ReviewError(f"{request.reference} belongs to {request.organisation_id}")
+        raise ReviewError(
+            _("{reference} belongs to {organisation}").format(
+                reference=request.reference, organisation=request.organisation_id
+            )
+        )
     member = None if actor.kind == "system" else staff_member(organisation, actor)
     _check_recipient(request)
     regime = regime or _default_regime(request, notice)
     if regime not in request.regimes or regime not in NOTICE_REGIMES[notice]:
         raise ReviewError(
-            f"the {notice} letter does not apply to {request.reference} under {regime} "
-            f"(regimes: {', '.join(request.regimes)})"
+            _(
+                "the {notice} letter does not apply to {reference} under {regime} "
+                "(regimes: {regimes})"
+            ).format(
+                notice=notice,
+                reference=request.reference,
+                regime=regime,
+                regimes=", ".join(request.regimes),
+            )
         )
     letter_lang = lang or cast(Language, request.reply_language)
     decision = decision or Decision()
@@ -299,7 +325,7 @@ async def prepare(
     if decision.sent_on is None and notice != "acknowledgement":
         decision = replace(decision, sent_on=today or organisation.today())
     if notice == "outcome":  # the letter that answers, often with personal data
-        require_verified(request, "the outcome")
+        require_verified(request, _("the outcome"))
     target = announced_status(notice, decision, Status(request.status))
     if target is not None:
         lifecycle.check_rules(request, Status(request.status), target)
@@ -337,8 +363,9 @@ def _default_regime(request: Request, notice: NoticeType) -> Regime:
         if regime in NOTICE_REGIMES[notice]:
             return regime
     raise ReviewError(
-        f"the {notice} letter does not apply to {request.reference} "
-        f"(regimes: {', '.join(request.regimes)})"
+        _("the {notice} letter does not apply to {reference} (regimes: {regimes})").format(
+            notice=notice, reference=request.reference, regimes=", ".join(request.regimes)
+        )
     )
 
 
@@ -368,19 +395,27 @@ async def edit(
     title = (subject or draft.subject).strip()
     reference = request.reference or ""
     if not body:
-        raise ReviewError(f"{reference}: the new text of the letter is empty")
+        raise ReviewError(
+            _("{reference}: the new text of the letter is empty").format(reference=reference)
+        )
     if len(body) > EDITED_TEXT_LIMIT:
         raise ReviewError(
-            f"{reference}: the letter is {len(body)} characters long; the limit is "
-            f"{EDITED_TEXT_LIMIT} (attach long material as a file)"
+            _(
+                "{reference}: the letter is {length} characters long; the limit is {limit} "
+                "(attach long material as a file)"
+            ).format(reference=reference, length=len(body), limit=EDITED_TEXT_LIMIT)
         )
     if reference not in body:
         raise ReviewError(
-            f"{reference}: the letter must name its reference {reference} so that the "
-            "requester can quote it"
+            _(
+                "{reference}: the letter must name its reference {reference} so that the "
+                "requester can quote it"
+            ).format(reference=reference)
         )
     if not title:
-        raise ReviewError(f"{reference}: the subject of the letter is empty")
+        raise ReviewError(
+            _("{reference}: the subject of the letter is empty").format(reference=reference)
+        )
     paragraphs = _paragraphs(body)
     row = await _add_version(
         session,
@@ -425,11 +460,13 @@ async def compose(
     reference = request.reference or ""
     body = text.replace("\r\n", "\n").strip()
     if not body:
-        raise ReviewError(f"{reference}: the message is empty")
+        raise ReviewError(_("{reference}: the message is empty").format(reference=reference))
     if len(body) > EDITED_TEXT_LIMIT:
         raise ReviewError(
-            f"{reference}: the message is {len(body)} characters long; the limit is "
-            f"{EDITED_TEXT_LIMIT} (attach long material as a file)"
+            _(
+                "{reference}: the message is {length} characters long; the limit is {limit} "
+                "(attach long material as a file)"
+            ).format(reference=reference, length=len(body), limit=EDITED_TEXT_LIMIT)
         )
     if reference not in body:
         body = f"{reference}\n\n{body}"
@@ -470,8 +507,10 @@ async def _redated(
     if draft.edited:
         if long_date(decision.sent_on, lang) in draft.text:
             raise StaleDraft(
-                f"{request.reference}: the edited letter says it was sent on "
-                f"{decision.sent_on.isoformat()}; edit the date or prepare it again"
+                _(
+                    "{reference}: the edited letter says it was sent on {date}; edit the date "
+                    "or prepare it again"
+                ).format(reference=request.reference, date=decision.sent_on.isoformat())
             )
         return replace(decision, sent_on=today), letter
     decision = replace(decision, sent_on=today)
@@ -501,19 +540,23 @@ async def approve(
     member = staff_member(organisation, actor)
     if not member.can_approve:
         raise NotAllowed(
-            f"{actor.label} is an officer: an approver or admin must approve this letter"
+            _("{name} is an officer: an approver or admin must approve this letter").format(
+                name=actor.label
+            )
         )
     draft, request = await _load(session, draft_id)
     reference = request.reference
     _require_live(draft, reference)
     if request.version != draft.request_version:
         raise StaleDraft(
-            f"{reference} changed after this {draft.notice} letter was written (it is now "
-            f"{request.status}); prepare the letter again"
+            _(
+                "{reference} changed after this {notice} letter was written (it is now "
+                "{status}); prepare the letter again"
+            ).format(reference=reference, notice=draft.notice, status=request.status)
         )
     recipient = _check_recipient(request)
     if draft.notice == "outcome":
-        require_verified(request, "the outcome")
+        require_verified(request, _("the outcome"))
     decision = Decision.from_json(draft.decision)
     if needs_second_approval(draft.notice, decision, organisation):
         if draft.status == DraftStatus.OPEN.value:
@@ -535,7 +578,9 @@ async def approve(
             return Approval(draft=draft, complete=False)
         if draft.first_approved_by == actor.label:
             raise NotAllowed(
-                f"{reference}: this refusal needs a second approver; you gave the first approval"
+                _(
+                    "{reference}: this refusal needs a second approver; you gave the first approval"
+                ).format(reference=reference)
             )
     decision, letter = await _redated(
         session, organisation, engine, draft, request, today or organisation.today()
@@ -584,7 +629,11 @@ async def approve(
         ),
     )
     if item is None:
-        raise DraftConflict(f"{reference}: this {draft.notice} letter has already been sent")
+        raise DraftConflict(
+            _("{reference}: this {notice} letter has already been sent").format(
+                reference=reference, notice=draft.notice
+            )
+        )
     if draft.notice == "outcome" and request.channel != "email":
         await _copy_by_mail(session, organisation, request, item)
     await _set_status(session, draft, reference, outbox_item_id=item.id)
@@ -634,7 +683,11 @@ async def discard(
     staff_member(organisation, actor)
     draft, request = await _load(session, draft_id)
     if not reason.strip():
-        raise ReviewError(f"{request.reference}: a reason is required to discard a letter")
+        raise ReviewError(
+            _("{reference}: a reason is required to discard a letter").format(
+                reference=request.reference
+            )
+        )
     _require_live(draft, request.reference)
     await _set_status(
         session,

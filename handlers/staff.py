@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.audit import Actor
 from handlers.errors import DeskError
+from handlers.i18n import _
 from handlers.models import StaffRow, utcnow
 from handlers.profiles import Organisation, StaffMember
 
@@ -30,7 +31,11 @@ def staff_member(organisation: Organisation, actor: Actor) -> StaffMember:
     if actor.kind == "staff" and actor.id is not None and actor.id.isdigit():
         member = organisation.staff_member(int(actor.id))
     if member is None:
-        raise NotAllowed(f"{actor.label} is not staff of {organisation.id} and may not act")
+        raise NotAllowed(
+            _("{name} is not staff of {organisation} and may not act").format(
+                name=actor.label, organisation=organisation.id
+            )
+        )
     return member
 
 

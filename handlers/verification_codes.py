@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.errors import DeskError
+from handlers.i18n import _
 from handlers.models import VerificationCodeRow
 from handlers.profiles import IdentityPolicy
 from handlers.sealing import Sealer, same_digest
@@ -56,7 +57,11 @@ class TooManyCodes(DeskError):
 
     def __init__(self, retry_after: timedelta) -> None:
         minutes = max(1, int(retry_after.total_seconds() // 60) + 1)
-        super().__init__(f"too many codes sent to this address; try again in {minutes} min")
+        super().__init__(
+            _("too many codes sent to this address; try again in {minutes} min").format(
+                minutes=minutes
+            )
+        )
         self.retry_after = retry_after
 
 

@@ -14,6 +14,7 @@ import pytest
 
 from handlers.clocks import PostponementForbidden
 from handlers.formatting import calendar_days, long_date, working_days
+from handlers.i18n import language
 from handlers.notices import (
     Decision,
     MissingStatutoryFields,
@@ -285,6 +286,10 @@ def test_a_refusal_missing_a_statutory_field_is_not_rendered(
     assert info.value.fields == missing
     for name in missing:
         assert name in str(info.value)
+    # The letter is Ukrainian; the staff member reading why it was refused may not be.
+    assert "cannot be sent without" in str(info.value)
+    with language("uk"):
+        assert "не можна надіслати без" in str(info.value)
 
 
 def test_a_ccpa_opt_out_is_refused_only_as_documented_suspected_fraud(

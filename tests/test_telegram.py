@@ -359,6 +359,37 @@ async def test_two_approvers_pressing_at_once_send_one_letter(telegram: Running)
     assert len(sent) == 1
 
 
+async def test_the_desk_says_why_it_refused_in_the_staff_members_language(
+    telegram: Running,
+) -> None:
+    """The core's refusals reach staff in their own language (the officer speaks uk)."""
+    api = telegram.api
+    request, card = await verified_card(telegram, "Видаліть, будь ласка, всі мої дані.")
+    draft_post = await drafted_answer(telegram, OFFICER, request, card)
+    mark = len(api.calls())
+    data = DraftAction(verb="approve", draft_id=_draft_id(draft_post))
+    press(api, OFFICER, data, SCHOOL_CHAT, result_id(draft_post))  # an officer may not approve
+    await api.wait_for(answered("має схвалити затверджувач"), after=mark)
+    mark = len(api.calls())
+    press(  # a refusal of the law itself, asked by the English-speaking approver
+        api,
+        APPROVER,
+        RequestAction(verb="extend", request_id=request.id),
+        SCHOOL_CHAT,
+        card.message_id,
+    )
+    await api.wait_for(answered("forbids postponing"), after=mark)
+    mark = len(api.calls())
+    press(
+        api,
+        OFFICER,
+        RequestAction(verb="extend", request_id=request.id),
+        SCHOOL_CHAT,
+        card.message_id,
+    )
+    await api.wait_for(answered("забороняє відстрочувати"), after=mark)
+
+
 async def test_a_restart_in_the_middle_of_the_conversation_loses_nothing(
     telegram: Running,
 ) -> None:
