@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Final, Literal, Protocol
 
 import aiosmtplib
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import attachments, outbox, review
@@ -307,22 +307,24 @@ async def _deliver(
     report.sent += 1
 
 
+def sent_lately(recipient: str, since: datetime) -> Select[datetime | None]:
+    """When automatic mail to ``recipient`` left after ``since`` (by ix_outbox_recipient_sent)."""
+    return (
+        select(OutboxItem.sent_at)
+        .where(
+            OutboxItem.recipient == recipient,
+            OutboxItem.sent_at > since,
+            OutboxItem.channel == "email",
+            OutboxItem.notice.in_(AUTOMATIC),
+            OutboxItem.status == OutboxStatus.SENT.value,
+        )
+        .order_by(OutboxItem.sent_at)
+    )
+
+
 async def _cap(session: AsyncSession, item: OutboxItem, now: datetime) -> datetime | None:
     """When the recipient may get automatic mail again; None when they may now."""
-    since = now - timedelta(days=1)
-    sent = list(
-        await session.scalars(
-            select(OutboxItem.sent_at)
-            .where(
-                OutboxItem.recipient == item.recipient,
-                OutboxItem.channel == "email",
-                OutboxItem.notice.in_(AUTOMATIC),
-                OutboxItem.status == OutboxStatus.SENT.value,
-                OutboxItem.sent_at > since,
-            )
-            .order_by(OutboxItem.sent_at)
-        )
-    )
+    sent = list(await session.scalars(sent_lately(item.recipient or "", now - timedelta(days=1))))
     if len(sent) < AUTOMATIC_PER_DAY:
         return None
     oldest = sent[-AUTOMATIC_PER_DAY]

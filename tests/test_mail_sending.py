@@ -24,6 +24,7 @@ from mail.sending import (
     FolderDelivery,
     SmtpDelivery,
     drain_once,
+    sent_lately,
 )
 
 from .smtp_server import SmtpServer
@@ -204,6 +205,25 @@ async def test_automatic_mail_to_one_address_is_capped_per_day(
     held = [i for i in await items(desk) if i.last_error == "automatic mail cap reached"]
     assert len(held) == 3
     assert all(i.status == "pending" for i in held)  # delayed, not dropped
+
+
+async def test_the_cap_reads_only_the_recipients_own_letters(tmp_path: Path) -> None:
+    """The cap runs before every automatic letter: it must not read every letter ever sent."""
+    from sqlalchemy.dialects import sqlite
+
+    from handlers.db import Database
+
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'plan.sqlite3'}")
+    await db.upgrade()
+    query = sent_lately("olena@example.test", utcnow()).compile(
+        dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}
+    )
+    async with db.engine.connect() as conn:
+        plan = " ".join(
+            str(row[-1]) for row in await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {query}")
+        )
+    await db.close()
+    assert "ix_outbox_recipient_sent (recipient=? AND sent_at>?)" in plan
 
 
 async def test_a_drainer_that_died_mid_send_is_taken_over(
