@@ -287,12 +287,40 @@ class TelegramSender:
         text, keyboard = await self._card_view(organisation, request)
         thread_id = None
         if await self._is_forum(chat_id):
-            topic = await self.bot.create_forum_topic(chat_id, clip(str(request.reference), 128))
-            thread_id = topic.message_thread_id
+            thread_id = await self._topic(organisation, chat_id, request)
         message = await self.bot.send_message(
             chat_id, text, reply_markup=keyboard, message_thread_id=thread_id
         )
         await self._sent(item, _posted(organisation, request.id, "card", message))
+
+    async def _topic(self, organisation: Organisation, chat_id: int, request: Request) -> int:
+        """The request's forum topic, opened once: it is remembered before the card is
+        posted, so a card that fails to post is retried in it rather than in a new one."""
+        async with self.desk.db.reads() as session:
+            opened = await session.scalar(
+                select(StaffMessageRow.thread_id).where(
+                    StaffMessageRow.request_id == request.id,
+                    StaffMessageRow.chat_id == chat_id,
+                    StaffMessageRow.kind == "topic",
+                )
+            )
+        if opened is not None:
+            return opened
+        topic = await self.bot.create_forum_topic(chat_id, clip(str(request.reference), 128))
+        async with self.desk.db.transaction() as session:
+            session.add(
+                StaffMessageRow(
+                    organisation_id=organisation.id,
+                    request_id=request.id,
+                    kind="topic",
+                    chat_id=chat_id,
+                    # A topic is the thread of the service message that opened it.
+                    message_id=topic.message_thread_id,
+                    thread_id=topic.message_thread_id,
+                    at=utcnow(),
+                )
+            )
+        return topic.message_thread_id
 
     async def _near_card(
         self, chat_id: int, request_id: int | None, text: str, keyboard: InlineKeyboardMarkup | None

@@ -551,7 +551,7 @@ class StaffMessageRow(Base):
     organisation_id: Mapped[str] = mapped_column(String(64))
     request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"))
     draft_id: Mapped[int | None] = mapped_column(ForeignKey("drafts.id"))
-    #: card | draft | alert
+    #: card | draft | alert | topic (a forum topic opened for the request)
     kind: Mapped[str] = mapped_column(String(16))
     chat_id: Mapped[int] = mapped_column(BigInteger)
     message_id: Mapped[int] = mapped_column(BigInteger)

@@ -856,3 +856,58 @@ def test_the_bot_shows_typing_and_limits_floods_for_every_private_message(desk: 
     dp = build_dispatcher(desk, asyncio.Event())
     wrapped = {type(middleware) for middleware in dp.message.outer_middleware}
     assert {RateLimit, TypingWhenSlow} <= wrapped
+
+
+async def test_a_card_that_failed_to_post_is_retried_in_the_same_forum_topic(
+    config: DeskConfig, db: Database
+) -> None:
+    """Telegram opened the topic but refused the card: the retry posts into that topic."""
+    from datetime import timedelta
+
+    from bot.telegram_outbox import TelegramSender
+    from handlers import intake
+    from handlers.models import utcnow
+
+    from .bot_api_server import make_bot
+
+    api = await BotApiServer().start()
+    api.set_chat(SERVICES_CHAT, is_forum=True, title="Just Services privacy")
+    desk = Desk(config=telegram_config(config), db=db, env={ENV_API_URL: api.url})
+    bot = make_bot(api.url, "42:TEST")
+    try:
+        services = desk.config.organisation("justservices")
+        draft = intake.RequestDraft(
+            organisation_id=services.id,
+            channel="email",
+            external_id="support@justsmart.com.ua|<topic-once@example.test>",
+            received_at=utcnow(),
+            text="Please delete my account.",
+            language="en",
+            kinds=["erasure"],
+            requester=intake.Requester(email="olena@example.test"),
+        )
+        submitted = await intake.submit(db, services, desk.clock_engine(services), draft)
+        sender = TelegramSender(desk, bot)
+        api.fail_next("sendMessage", status=502)
+        first = await sender.drain_once()
+        assert first.retried == 1
+        assert await card_or_none(desk, submitted.request.id) is None
+        second = await sender.drain_once(now=utcnow() + timedelta(minutes=11))
+        assert second.sent == 1
+        [opened] = api.calls("createForumTopic")
+        card = await card_or_none(desk, submitted.request.id)
+        assert card is not None
+        assert isinstance(opened.result, dict)
+        assert card.thread_id == opened.result["message_thread_id"]
+    finally:
+        await bot.session.close()
+        await api.close()
+
+
+async def card_or_none(desk: Desk, request_id: int) -> StaffMessageRow | None:
+    async with desk.db.reads() as session:
+        return await session.scalar(
+            select(StaffMessageRow).where(
+                StaffMessageRow.request_id == request_id, StaffMessageRow.kind == "card"
+            )
+        )
