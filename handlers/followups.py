@@ -41,8 +41,13 @@ async def add(
     text: str,
     subject: str | None,
     at: datetime,
+    automated: bool = False,
 ) -> FollowUp:
-    """Store a follow-up once, tell staff, and reopen a closed request per profile."""
+    """Store a follow-up once, tell staff, and reopen a closed request per profile.
+
+    A requester's own message (not an auto-reply) to a request waiting for information
+    answers it: the request goes back to staff for review.
+    """
     existing = await session.scalar(
         select(MessageRow).where(
             MessageRow.channel == channel, MessageRow.external_id == external_id
@@ -90,6 +95,10 @@ async def add(
             reason="the requester wrote after the request was closed",
         )
         reopened = True
+    elif not automated:
+        await lifecycle.information_arrived(
+            session, request, actor=actor, reason="the requester answered"
+        )
     await outbox.enqueue(
         session,
         request.id,

@@ -44,7 +44,9 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
             _S.NOT_PRIVACY,
         }
     ),
-    _S.AWAITING_INFO: frozenset({_S.IN_REVIEW, _S.EXTENDED, _S.REFUSED, _S.WITHDRAWN}),
+    # Back to review when the requester answers; approved when staff have what they need
+    # another way (design.md: in_review → (awaiting_info | extended) → approved).
+    _S.AWAITING_INFO: frozenset({_S.IN_REVIEW, _S.EXTENDED, _S.APPROVED, _S.REFUSED, _S.WITHDRAWN}),
     _S.EXTENDED: frozenset({_S.AWAITING_INFO, _S.APPROVED, _S.REFUSED, _S.WITHDRAWN}),
     _S.APPROVED: frozenset({_S.CLOSED}),
     # A closed request may be reopened when the requester answers (issue: mail threading).
@@ -174,6 +176,26 @@ async def transition(
     if expected is not Status.RECEIVED:  # at intake the card is yet to be posted, as it is now
         await outbox.enqueue(session, request_id, card_update(request))
     return Transition(request=request, event=event)
+
+
+async def information_arrived(
+    session: AsyncSession, request: Request, *, actor: Actor, reason: str
+) -> bool:
+    """A request waiting for the requester's information goes back to review when they
+    answer (by any channel); True when it moved. Any other status is left as it is."""
+    if request.status != Status.AWAITING_INFO.value:
+        return False
+    await transition(
+        session,
+        request.id,
+        expected=Status.AWAITING_INFO,
+        to=Status.IN_REVIEW,
+        actor=actor,
+        reason=reason,
+        expected_version=request.version,
+    )
+    await session.refresh(request)
+    return True
 
 
 def card_update(request: Request, change: str | None = None) -> outbox.OutboxDraft:

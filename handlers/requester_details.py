@@ -18,7 +18,7 @@ from typing import Final, cast
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import audit, review
+from handlers import audit, lifecycle, review
 from handlers.audit import Actor
 from handlers.clocks import ClockEngine
 from handlers.errors import DeskError
@@ -127,7 +127,7 @@ async def record(
     """
     request = await session.get(Request, request_id)
     if request is None:
-        raise DetailsError(f"no request with id {request_id}")
+        raise DetailsError(_("no request with id {id}").format(id=request_id))
     unknown = sorted(set(values) - ITEMS)
     if unknown:
         raise DetailsError(_("unknown detail(s): {items}").format(items=", ".join(unknown)))
@@ -157,6 +157,10 @@ async def record(
         action="details_recorded",
         details={"items": sorted(cleaned)},
     )
+    if actor.kind == "requester":  # the answer to an Art. 16(4) request for the details
+        await lifecycle.information_arrived(
+            session, request, actor=actor, reason="the requester gave the details asked for"
+        )
     return missing(request, merged)
 
 
@@ -189,7 +193,7 @@ async def ask_for_missing(
     """
     request = await session.get(Request, request_id)
     if request is None:
-        raise DetailsError(f"no request with id {request_id}")
+        raise DetailsError(_("no request with id {id}").format(id=request_id))
     lacking = await missing_for(session, request)
     if not lacking:
         return None

@@ -180,6 +180,7 @@ async def _receive_once(
                 text=parsed.text,
                 subject=parsed.subject,
                 at=at,
+                automated=reason is not None,
             )
             await attachments.store(session, desk.sealer(), follow.message, _files(parsed))
             if reason is None:

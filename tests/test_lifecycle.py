@@ -90,6 +90,7 @@ def test_the_graph_matches_the_design() -> None:
         assert lifecycle.is_allowed(a, b), (a, b)
     assert lifecycle.is_allowed(Status.IN_REVIEW, Status.AWAITING_INFO)
     assert lifecycle.is_allowed(Status.AWAITING_INFO, Status.IN_REVIEW)
+    assert lifecycle.is_allowed(Status.AWAITING_INFO, Status.APPROVED)
     for terminal in (Status.REFUSED, Status.WITHDRAWN, Status.DUPLICATE, Status.NOT_PRIVACY):
         assert TRANSITIONS[terminal] == frozenset()
         assert terminal in lifecycle.TERMINAL_STATUSES

@@ -171,6 +171,28 @@ async def test_a_reply_after_closing_reopens_the_request(desk: Desk) -> None:
     assert (await request_of(desk.db, request.id)).status == "in_review"
 
 
+async def test_the_requesters_answer_ends_the_wait_for_information_an_auto_reply_does_not(
+    desk: Desk,
+) -> None:
+    first = await receive(desk, SCHOOL, mail())
+    request = await request_of(desk.db, first.request_id)
+    current = Status(request.status)
+    for step in (Status.IN_REVIEW, Status.AWAITING_INFO):
+        if current is not step:
+            async with desk.db.transaction() as session:
+                await lifecycle.transition(
+                    session, request.id, expected=current, to=step, actor=Actor.system(), reason="t"
+                )
+        current = step
+    subject = f"Re: [{request.reference}] Видалення даних"
+    away = mail("Я у відпустці до понеділка.", subject=subject, auto_submitted="auto-replied")
+    assert (await receive(desk, SCHOOL, away)).outcome == "threaded"
+    assert (await request_of(desk.db, request.id)).status == "awaiting_info"
+    answer = mail("Мій договір № 123, дата народження 01.02.1990.", subject=subject)
+    assert (await receive(desk, SCHOOL, answer)).outcome == "threaded"
+    assert (await request_of(desk.db, request.id)).status == "in_review"
+
+
 async def test_what_is_not_mail_is_kept_whole_and_staff_are_told(desk: Desk) -> None:
     junk = b"\x00\x01 this is not a mail \xff"
     result = await receive(desk, SCHOOL, junk)

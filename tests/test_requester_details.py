@@ -91,6 +91,34 @@ async def test_recorded_details_leave_only_what_is_missing(desk: Desk, config: D
     assert all("778812" not in str(e.details) + e.reason for e in events)
 
 
+async def test_the_requesters_details_end_the_wait_for_them(desk: Desk, config: DeskConfig) -> None:
+    from handlers import lifecycle
+    from handlers.models import Status
+
+    request = await ukrainian_request(desk, config, "<w@x>")
+    current = Status(request.status)
+    for step in (Status.IN_REVIEW, Status.AWAITING_INFO):
+        if current is not step:
+            async with desk.db.transaction() as session:
+                await lifecycle.transition(
+                    session, request.id, expected=current, to=step, actor=STAFF, reason="t"
+                )
+        current = step
+
+    async def record(values: dict[str, str], actor: Actor) -> str:
+        async with desk.db.transaction() as session:
+            await details.record(session, desk.sealer(), request.id, values, actor=actor)
+            found = await session.get(Request, request.id)
+            assert found is not None
+            return found.status
+
+    # Staff noting what they learnt by phone do not answer on the requester's behalf.
+    assert await record({"residence": "м. Київ"}, STAFF) == "awaiting_info"
+    assert await record({"full_name": "Іваненко Марія Петрівна"}, Actor.requester()) == (
+        "in_review"
+    )
+
+
 async def test_details_are_unreadable_in_the_database(
     desk: Desk, config: DeskConfig, backend: str
 ) -> None:

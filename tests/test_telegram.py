@@ -766,6 +766,97 @@ async def test_ask_for_information_and_merge_a_repeat_from_the_card(telegram: Ru
     assert (merged.status, original.status) == ("duplicate", "awaiting_info")
 
 
+async def test_the_requesters_answer_brings_the_request_back_to_review_and_on_to_the_outcome(
+    telegram: Running,
+) -> None:
+    """After "ask for information" the request waits; the requester's answer returns it to
+    staff, who draft and approve the outcome from the same card."""
+    api, desk = telegram.api, telegram.desk
+    services_admin = 100001
+    request = await queue_request(
+        telegram,
+        "Stop sending me marketing e-mails, I object.",
+        organisation="justservices",
+        language="en",
+    )
+    card = await card_of(telegram, request)
+    mark = len(api.calls())
+    press(
+        api,
+        services_admin,
+        RequestAction(verb="info", request_id=request.id),
+        SERVICES_CHAT,
+        card.message_id,
+    )
+    await api.wait_for(to(SERVICES_CHAT, containing="one item per line"), after=mark)
+    api.text_message(
+        services_admin,
+        "the e-mail address that receives the marketing",
+        chat_id=SERVICES_CHAT,
+        language_code="en",
+        message_thread_id=card.thread_id,
+    )
+    info = await api.wait_for(
+        lambda c: to(SERVICES_CHAT, keyboard=True)(c) and "info_request" in (c.text or ""),
+        after=mark,
+    )
+    press(
+        api,
+        services_admin,
+        DraftAction(verb="approve", draft_id=_draft_id(info)),
+        SERVICES_CHAT,
+        result_id(info),
+    )
+    await api.wait_for(to(REQUESTER, containing="receives the marketing"), after=mark)
+    assert await status_of(desk, request.id) == "awaiting_info"
+
+    mark = len(api.calls())
+    api.text_message(
+        REQUESTER,
+        "The address is olena.k@example.test and the list is called Weekly Deals.",
+        language_code="en",
+    )
+    await api.wait_for(to(SERVICES_CHAT, containing="Weekly Deals"), after=mark)  # in the topic
+    await api.wait_for(
+        lambda c: c.method == "editMessageText" and "in_review" in (c.text or ""), after=mark
+    )
+    assert await status_of(desk, request.id) == "in_review"
+
+    mark = len(api.calls())
+    press(
+        api,
+        services_admin,
+        RequestAction(verb="outcome", request_id=request.id),
+        SERVICES_CHAT,
+        card.message_id,
+    )
+    outcome = await api.wait_for(
+        lambda c: to(SERVICES_CHAT, keyboard=True)(c) and "outcome" in (c.text or ""),
+        after=mark,
+    )
+    mark = len(api.calls())
+    press(
+        api,
+        services_admin,
+        DraftAction(verb="approve", draft_id=_draft_id(outcome)),
+        SERVICES_CHAT,
+        result_id(outcome),
+    )
+    await api.wait_for(to(REQUESTER, containing=str(request.reference)), after=mark)
+    for _attempt in range(100):
+        if await status_of(desk, request.id) == "closed":
+            break
+        await asyncio.sleep(0.05)
+    assert await status_of(desk, request.id) == "closed"
+
+
+async def status_of(desk: Desk, request_id: int) -> str:
+    async with desk.db.reads() as session:
+        request = await session.get(Request, request_id)
+    assert request is not None
+    return request.status
+
+
 async def test_unexpected_updates_never_stop_the_bot(telegram: Running) -> None:
     """Garbage buttons, media, edits, strangers' groups: answered or ignored, never fatal."""
     api = telegram.api
