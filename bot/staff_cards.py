@@ -77,6 +77,7 @@ def card_keyboard(request: Request, lang: Language) -> InlineKeyboardMarkup | No
             add(_("Mark verified"), "verify")
         add(_("Assign to me"), "assign")
         add(_("Not a privacy request"), "not_privacy")
+        add(_("Withdrawn by the requester"), "withdrawn")
         if request.duplicate_of_id is not None:
             add(_("Merge as duplicate"), "merge")
         builder.adjust(2)

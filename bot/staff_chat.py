@@ -40,7 +40,7 @@ from handlers.staff import NotAllowed
 log = logging.getLogger(__name__)
 
 #: What a typed answer is for, and which core call takes it.
-_PROMPTS: Final = ("edit", "discard", "refuse", "extend", "info", "verify")
+_PROMPTS: Final = ("edit", "discard", "refuse", "extend", "info", "verify", "withdrawn")
 
 
 class StaffInput(StatesGroup):
@@ -241,6 +241,10 @@ def _prompt(verb: str) -> str:
             "Send what the requester must still provide, one item per line (/cancel to stop)."
         ),
         "verify": _("Send how you checked who the requester is (/cancel to stop)."),
+        "withdrawn": _(
+            "Send how the requester withdrew the request, e.g. what they wrote and when "
+            "(/cancel to stop)."
+        ),
     }
     return prompts[verb]
 
@@ -270,7 +274,11 @@ async def _act_now(
         async with desk.db.transaction() as session:
             request = await _request(session, request_id)
             if request.duplicate_of_id is None:
-                raise duplicates.MergeRefused(f"{request.reference} is not a repeat of another")
+                raise duplicates.MergeRefused(
+                    _("{reference} is not a repeat of another request").format(
+                        reference=request.reference
+                    )
+                )
             await duplicates.merge(
                 session,
                 organisation,
@@ -298,7 +306,7 @@ async def _act_now(
 async def _request(session: AsyncSession, request_id: int) -> Request:
     request = await session.get(Request, request_id)
     if request is None:
-        raise lifecycle.RequestNotFound(f"no request with id {request_id}")
+        raise lifecycle.RequestNotFound(_("no request with id {id}").format(id=request_id))
     return request
 
 
@@ -369,6 +377,18 @@ async def _take_answer(
                 session, desk.identity(organisation), request_id, actor=actor, reason=text
             )
             return _("Marked verified.")
+        if verb == "withdrawn":
+            request = await _request(session, request_id)
+            await lifecycle.transition(
+                session,
+                request_id,
+                expected=Status(request.status),
+                to=Status.WITHDRAWN,
+                actor=actor,
+                reason=f"withdrawn by the requester: {text}",
+                expected_version=request.version,
+            )
+            return _("Marked withdrawn: nothing more is due on this request.")
         lines = [line.strip() for line in text.splitlines() if line.strip()]
         if verb == "refuse":
             decision = Decision(reason=lines[0], legal_basis=" ".join(lines[1:]) or None)

@@ -857,6 +857,47 @@ async def status_of(desk: Desk, request_id: int) -> str:
     return request.status
 
 
+async def test_a_request_the_requester_withdrew_is_closed_from_its_card(
+    telegram: Running,
+) -> None:
+    api, desk = telegram.api, telegram.desk
+    request = await queue_erasure_request(telegram, "Прошу видалити мої персональні дані.")
+    card = await card_of(telegram, request)
+    keyboard = str(api.message(SCHOOL_CHAT, card.message_id)["reply_markup"])
+    assert "Withdrawn by the requester" in keyboard
+    mark = len(api.calls())
+    press(
+        api,
+        OFFICER,
+        RequestAction(verb="withdrawn", request_id=request.id),
+        SCHOOL_CHAT,
+        card.message_id,
+    )
+    await api.wait_for(to(SCHOOL_CHAT, containing="відкликав"), after=mark)  # she speaks uk
+    api.text_message(
+        OFFICER,
+        "Заявниця написала 5 грудня, що питання вирішено і запит більше не потрібен.",
+        chat_id=SCHOOL_CHAT,
+        language_code="uk",
+    )
+    await api.wait_for(to(SCHOOL_CHAT, containing="відкликаний"), after=mark)
+    assert await status_of(desk, request.id) == "withdrawn"
+    edited = await api.wait_for(
+        lambda c: c.method == "editMessageText" and "withdrawn" in (c.text or ""), after=mark
+    )
+    assert "reply_markup" not in edited.params  # nothing left to decide on the card
+    async with desk.db.reads() as session:
+        [event] = list(
+            await session.scalars(
+                select(AuditEvent).where(
+                    AuditEvent.request_id == request.id, AuditEvent.to_status == "withdrawn"
+                )
+            )
+        )
+    assert event.actor_name == "Шевченко Оксана Миколаївна"
+    assert "питання вирішено" in event.reason
+
+
 async def test_unexpected_updates_never_stop_the_bot(telegram: Running) -> None:
     """Garbage buttons, media, edits, strangers' groups: answered or ignored, never fatal."""
     api = telegram.api
