@@ -12,7 +12,16 @@ from aiogram.filters.callback_data import CallbackData
 
 DraftVerb = Literal["approve", "edit", "discard"]
 RequestVerb = Literal[
-    "outcome", "info", "extend", "refuse", "verify", "assign", "not_privacy", "merge", "withdrawn"
+    "outcome",
+    "decision",
+    "info",
+    "extend",
+    "refuse",
+    "verify",
+    "assign",
+    "not_privacy",
+    "merge",
+    "withdrawn",
 ]
 
 

@@ -70,6 +70,8 @@ def card_keyboard(request: Request, lang: Language) -> InlineKeyboardMarkup | No
             builder.button(text=text, callback_data=RequestAction(verb=verb, request_id=request.id))
 
         add(_("Draft the answer"), "outcome")
+        if "ua" in request.regimes:  # Art. 16(5): the decision notice, within 10 working days
+            add(_("Decision notice"), "decision")
         add(_("Ask for information"), "info")
         add(_("Extend"), "extend")
         add(_("Refuse"), "refuse")

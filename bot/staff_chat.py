@@ -40,7 +40,16 @@ from handlers.staff import NotAllowed
 log = logging.getLogger(__name__)
 
 #: What a typed answer is for, and which core call takes it.
-_PROMPTS: Final = ("edit", "discard", "refuse", "extend", "info", "verify", "withdrawn")
+_PROMPTS: Final = (
+    "edit",
+    "discard",
+    "refuse",
+    "extend",
+    "info",
+    "verify",
+    "withdrawn",
+    "decision",
+)
 
 
 class StaffInput(StatesGroup):
@@ -237,6 +246,11 @@ def _prompt(verb: str) -> str:
             "(/cancel to stop)."
         ),
         "extend": _("Send the reason for the extension (/cancel to stop)."),
+        "decision": _(
+            "The requester will be told that the request will be satisfied and by when. Send "
+            "the legal basis, e.g. the article of the Law that gives this right (/cancel to "
+            "stop)."
+        ),
         "info": _(
             "Send what the requester must still provide, one item per line (/cancel to stop)."
         ),
@@ -396,6 +410,9 @@ async def _take_answer(
         elif verb == "extend":
             decision = Decision(reason=text)
             notice = "extension"
+        elif verb == "decision":  # Art. 16(5): "will be satisfied" (a refusal is Refuse)
+            decision = Decision(outcome="satisfy", legal_basis=" ".join(lines))
+            notice = "decision"
         else:
             request = await _request(session, request_id)
             decision = Decision(

@@ -857,6 +857,56 @@ async def status_of(desk: Desk, request_id: int) -> str:
     return request.status
 
 
+async def test_the_ukrainian_decision_notice_is_sent_from_the_card(telegram: Running) -> None:
+    """Art. 16(5): within 10 working days the requester is told the request will be
+    satisfied (and by when), with its legal basis; the request stays open for the answer."""
+    from datetime import UTC, datetime, time, timedelta
+
+    from handlers import deadline_monitor
+    from handlers.models import ClockRow
+
+    api, desk = telegram.api, telegram.desk
+    request, card = await verified_card(telegram, "Прошу надати копію всіх моїх даних.")
+    before = await status_of(desk, request.id)
+    mark = len(api.calls())
+    press(
+        api,
+        APPROVER,
+        RequestAction(verb="decision", request_id=request.id),
+        SCHOOL_CHAT,
+        card.message_id,
+    )
+    await api.wait_for(to(SCHOOL_CHAT, containing="legal basis"), after=mark)
+    api.text_message(
+        APPROVER,
+        "стаття 8 частина друга пункт 4 Закону України «Про захист персональних даних»",
+        chat_id=SCHOOL_CHAT,
+        language_code="uk",
+    )
+    draft_post = await api.wait_for(
+        lambda c: to(SCHOOL_CHAT, keyboard=True)(c) and "decision" in (c.text or ""), after=mark
+    )
+    press(
+        api,
+        APPROVER,
+        DraftAction(verb="approve", draft_id=_draft_id(draft_post)),
+        SCHOOL_CHAT,
+        result_id(draft_post),
+    )
+    notice = await api.wait_for(to(REQUESTER, containing="буде задоволено"), after=mark)
+    assert "стаття 8" in (notice.text or "")
+    assert await status_of(desk, request.id) == before  # the answer itself is still due
+    # The Art. 16(5) clock is met: no escalation for it once its date has passed.
+    async with desk.db.reads() as session:
+        decision = await session.scalar(
+            select(ClockRow).where(ClockRow.request_id == request.id, ClockRow.name == "decision")
+        )
+    assert decision is not None
+    late = datetime.combine(decision.target + timedelta(days=1), time(12), tzinfo=UTC)
+    report = await deadline_monitor.run_once(desk.db, desk.config, desk.clock_engine, now=late)
+    assert not [key for key in report.escalated if "decision" in key]
+
+
 async def test_a_request_the_requester_withdrew_is_closed_from_its_card(
     telegram: Running,
 ) -> None:
