@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any, Final, cast
+from typing import Any, Final, Literal, cast
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -391,20 +391,9 @@ async def edit(
     staff_member(organisation, actor)
     draft, request = await _load(session, draft_id)
     _require_live(draft, request.reference)
-    body = text.replace("\r\n", "\n").strip()
-    title = (subject or draft.subject).strip()
     reference = request.reference or ""
-    if not body:
-        raise ReviewError(
-            _("{reference}: the new text of the letter is empty").format(reference=reference)
-        )
-    if len(body) > EDITED_TEXT_LIMIT:
-        raise ReviewError(
-            _(
-                "{reference}: the letter is {length} characters long; the limit is {limit} "
-                "(attach long material as a file)"
-            ).format(reference=reference, length=len(body), limit=EDITED_TEXT_LIMIT)
-        )
+    body = _typed_text(text, reference, "letter")
+    title = (subject or draft.subject).strip()
     if reference not in body:
         raise ReviewError(
             _(
@@ -434,6 +423,34 @@ async def edit(
     return Prepared(draft=row, mismatches=mismatches({"text": body}, draft.language))
 
 
+def _typed_text(text: str, reference: str, what: Literal["letter", "message"]) -> str:
+    """What a staff member typed for the requester, refused when empty or too long."""
+    body = text.replace("\r\n", "\n").strip()
+    if not body:
+        empty = (
+            _("{reference}: the new text of the letter is empty")
+            if what == "letter"
+            else _("{reference}: the message is empty")
+        )
+        raise ReviewError(empty.format(reference=reference))
+    if len(body) > EDITED_TEXT_LIMIT:
+        long = (
+            _(
+                "{reference}: the letter is {length} characters long; the limit is {limit} "
+                "(attach long material as a file)"
+            )
+            if what == "letter"
+            else _(
+                "{reference}: the message is {length} characters long; the limit is {limit} "
+                "(attach long material as a file)"
+            )
+        )
+        raise ReviewError(
+            long.format(reference=reference, length=len(body), limit=EDITED_TEXT_LIMIT)
+        )
+    return body
+
+
 #: A message staff write to the requester: no statutory letter, the same review.
 MESSAGE: Final = "message"
 
@@ -455,19 +472,10 @@ async def compose(
     staff_member(organisation, actor)
     request = await session.get(Request, request_id)
     if request is None or request.organisation_id != organisation.id:
-        raise lifecycle.RequestNotFound(f"no request with id {request_id} at {organisation.id}")
+        raise lifecycle.RequestNotFound(_("no request with id {id}").format(id=request_id))
     _check_recipient(request)
     reference = request.reference or ""
-    body = text.replace("\r\n", "\n").strip()
-    if not body:
-        raise ReviewError(_("{reference}: the message is empty").format(reference=reference))
-    if len(body) > EDITED_TEXT_LIMIT:
-        raise ReviewError(
-            _(
-                "{reference}: the message is {length} characters long; the limit is {limit} "
-                "(attach long material as a file)"
-            ).format(reference=reference, length=len(body), limit=EDITED_TEXT_LIMIT)
-        )
+    body = _typed_text(text, reference, "message")
     if reference not in body:
         body = f"{reference}\n\n{body}"
     lang = cast(Language, request.reply_language)
