@@ -948,6 +948,33 @@ async def test_a_request_the_requester_withdrew_is_closed_from_its_card(
     assert "питання вирішено" in event.reason
 
 
+async def test_a_double_tap_queues_one_request_and_answers_once(telegram: Running) -> None:
+    """Two presses of the same button arrive together: one person's updates are handled
+    one after the other (the dispatcher's event isolation), so the second finds the
+    conversation finished instead of queueing the request again."""
+    api, desk = telegram.api, telegram.desk
+    mark = len(api.calls())
+    api.text_message(REQUESTER, "Прошу видалити мої персональні дані.", language_code="uk")
+    confirm = await api.wait_for(to(REQUESTER, keyboard=True), after=mark)
+    press(api, REQUESTER, Confirm(answer="yes"), REQUESTER, result_id(confirm))
+    choose = await api.wait_for(to(REQUESTER, keyboard=True), after=len(api.calls()))
+    choice = ChooseOrganisation(organisation="justschool")
+    press(api, REQUESTER, choice, REQUESTER, result_id(choose))
+    press(api, REQUESTER, choice, REQUESTER, result_id(choose))
+
+    def registered(call: Call) -> bool:
+        return to(REQUESTER, containing="зареєстровано")(call)
+
+    await api.wait_for(registered, after=mark)
+    await asyncio.sleep(1.0)  # time for a second answer, were there one
+    assert len([c for c in api.calls()[mark:] if registered(c)]) == 1
+    async with desk.db.reads() as session:
+        requests = list(
+            await session.scalars(select(Request).where(Request.requester_telegram_id == REQUESTER))
+        )
+    assert len(requests) == 1
+
+
 async def test_unexpected_updates_never_stop_the_bot(telegram: Running) -> None:
     """Garbage buttons, media, edits, strangers' groups: answered or ignored, never fatal."""
     api = telegram.api
