@@ -273,15 +273,8 @@ async def _act_now(
         return _("Assigned to you.")
     if verb == "not_privacy":
         async with desk.db.transaction() as session:
-            request = await _request(session, request_id)
-            await lifecycle.transition(
-                session,
-                request_id,
-                expected=Status(request.status),
-                to=Status.NOT_PRIVACY,
-                actor=actor,
-                reason="not a privacy request (staff chat)",
-                expected_version=request.version,
+            await _close(
+                session, request_id, Status.NOT_PRIVACY, actor, "not a privacy request (staff chat)"
             )
         return _("Moved to ordinary support.")
     if verb == "merge":
@@ -315,6 +308,22 @@ async def _act_now(
             )
         return _("The answer is drafted below: read it, then approve or edit.")
     return None
+
+
+async def _close(
+    session: AsyncSession, request_id: int, to: Status, actor: Actor, reason: str
+) -> None:
+    """End the request as it stands now (compare-and-set on the status and version read)."""
+    request = await _request(session, request_id)
+    await lifecycle.transition(
+        session,
+        request_id,
+        expected=Status(request.status),
+        to=to,
+        actor=actor,
+        reason=reason,
+        expected_version=request.version,
+    )
 
 
 async def _request(session: AsyncSession, request_id: int) -> Request:
@@ -392,15 +401,8 @@ async def _take_answer(
             )
             return _("Marked verified.")
         if verb == "withdrawn":
-            request = await _request(session, request_id)
-            await lifecycle.transition(
-                session,
-                request_id,
-                expected=Status(request.status),
-                to=Status.WITHDRAWN,
-                actor=actor,
-                reason=f"withdrawn by the requester: {text}",
-                expected_version=request.version,
+            await _close(
+                session, request_id, Status.WITHDRAWN, actor, f"withdrawn by the requester: {text}"
             )
             return _("Marked withdrawn: nothing more is due on this request.")
         lines = [line.strip() for line in text.splitlines() if line.strip()]

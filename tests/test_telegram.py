@@ -190,6 +190,50 @@ async def verified_card(run: Running, text: str) -> tuple[Request, StaffMessageR
     return request, await card_of(run, request)
 
 
+async def approved_draft(run: Running, staff: int, chat_id: int, notice: str, after: int) -> Call:
+    """The draft of ``notice`` posted in ``chat_id`` (after call ``after``), which ``staff``
+    then approves."""
+    draft_post = await run.api.wait_for(
+        lambda c: to(chat_id, keyboard=True)(c) and notice in (c.text or ""), after=after
+    )
+    press(
+        run.api,
+        staff,
+        DraftAction(verb="approve", draft_id=_draft_id(draft_post)),
+        chat_id,
+        result_id(draft_post),
+    )
+    return draft_post
+
+
+async def typed_action(
+    run: Running,
+    staff: int,
+    verb: Any,
+    request: Request,
+    card: StaffMessageRow,
+    *,
+    prompt: str,
+    text: str,
+    language: str = "en",
+) -> int:
+    """``staff`` presses ``verb`` on the card, is asked for ``prompt``, and types ``text``;
+    the index of the calls from the press on."""
+    api, mark = run.api, len(run.api.calls())
+    press(
+        api, staff, RequestAction(verb=verb, request_id=request.id), card.chat_id, card.message_id
+    )
+    await api.wait_for(to(card.chat_id, containing=prompt), after=mark)
+    api.text_message(
+        staff,
+        text,
+        chat_id=card.chat_id,
+        language_code=language,
+        message_thread_id=card.thread_id,
+    )
+    return mark
+
+
 async def drafted_answer(run: Running, staff: int, request: Request, card: StaffMessageRow) -> Call:
     """``staff`` presses "draft the answer" on a JustSchool card: the posted draft."""
     mark = len(run.api.calls())
@@ -370,24 +414,12 @@ async def test_the_desk_says_why_it_refused_in_the_staff_members_language(
     data = DraftAction(verb="approve", draft_id=_draft_id(draft_post))
     press(api, OFFICER, data, SCHOOL_CHAT, result_id(draft_post))  # an officer may not approve
     await api.wait_for(answered("має схвалити затверджувач"), after=mark)
-    mark = len(api.calls())
-    press(  # a refusal of the law itself, asked by the English-speaking approver
-        api,
-        APPROVER,
-        RequestAction(verb="extend", request_id=request.id),
-        SCHOOL_CHAT,
-        card.message_id,
-    )
-    await api.wait_for(answered("forbids postponing"), after=mark)
-    mark = len(api.calls())
-    press(
-        api,
-        OFFICER,
-        RequestAction(verb="extend", request_id=request.id),
-        SCHOOL_CHAT,
-        card.message_id,
-    )
-    await api.wait_for(answered("забороняє відстрочувати"), after=mark)
+    # A refusal of the law itself, for the English-speaking approver and for the officer.
+    for staff, words in ((APPROVER, "forbids postponing"), (OFFICER, "забороняє відстрочувати")):
+        mark = len(api.calls())
+        extend = RequestAction(verb="extend", request_id=request.id)
+        press(api, staff, extend, SCHOOL_CHAT, card.message_id)
+        await api.wait_for(answered(words), after=mark)
 
 
 async def test_a_restart_in_the_middle_of_the_conversation_loses_nothing(
@@ -704,6 +736,20 @@ async def test_extend_offers_reasons_and_is_refused_for_a_ukrainian_subjects_own
     assert current.status == "extended"
 
 
+async def information_asked(
+    run: Running, request: Request, card: StaffMessageRow, items: str
+) -> Call:
+    """Just Services' admin asks the requester for ``items``, approves the letter, and the
+    requester gets it; the draft as posted in the staff chat."""
+    api, services_admin = run.api, 100001
+    mark = await typed_action(
+        run, services_admin, "info", request, card, prompt="one item per line", text=items
+    )
+    draft_post = await approved_draft(run, services_admin, SERVICES_CHAT, "info_request", mark)
+    await api.wait_for(to(REQUESTER, containing=items.splitlines()[-1]), after=mark)
+    return draft_post
+
+
 async def test_ask_for_information_and_merge_a_repeat_from_the_card(telegram: Running) -> None:
     api, desk = telegram.api, telegram.desk
     services_admin = 100001
@@ -713,35 +759,13 @@ async def test_ask_for_information_and_merge_a_repeat_from_the_card(telegram: Ru
 
     first = await objection("Stop sending me marketing e-mails, I object.")
     card = await card_of(telegram, first)
-    mark = len(api.calls())
-    press(
-        api,
-        services_admin,
-        RequestAction(verb="info", request_id=first.id),
-        SERVICES_CHAT,
-        card.message_id,
-    )
-    await api.wait_for(to(SERVICES_CHAT, containing="one item per line"), after=mark)
-    api.text_message(
-        services_admin,
+    draft_post = await information_asked(
+        telegram,
+        first,
+        card,
         "the e-mail address that receives the marketing\nthe name of the newsletter",
-        chat_id=SERVICES_CHAT,
-        language_code="en",
-        message_thread_id=card.thread_id,
-    )
-    draft_post = await api.wait_for(
-        lambda c: to(SERVICES_CHAT, keyboard=True)(c) and "info_request" in (c.text or ""),
-        after=mark,
     )
     assert "name of the newsletter" in (draft_post.text or "")
-    press(
-        api,
-        services_admin,
-        DraftAction(verb="approve", draft_id=_draft_id(draft_post)),
-        SERVICES_CHAT,
-        result_id(draft_post),
-    )
-    await api.wait_for(to(REQUESTER, containing="name of the newsletter"), after=mark)
 
     # The same person asks again: the repeat is linked, and staff merge it from its card.
     repeat = await objection("I object to your marketing, please stop it.")
@@ -780,34 +804,9 @@ async def test_the_requesters_answer_brings_the_request_back_to_review_and_on_to
         language="en",
     )
     card = await card_of(telegram, request)
-    mark = len(api.calls())
-    press(
-        api,
-        services_admin,
-        RequestAction(verb="info", request_id=request.id),
-        SERVICES_CHAT,
-        card.message_id,
+    await information_asked(
+        telegram, request, card, "the e-mail address that receives the marketing"
     )
-    await api.wait_for(to(SERVICES_CHAT, containing="one item per line"), after=mark)
-    api.text_message(
-        services_admin,
-        "the e-mail address that receives the marketing",
-        chat_id=SERVICES_CHAT,
-        language_code="en",
-        message_thread_id=card.thread_id,
-    )
-    info = await api.wait_for(
-        lambda c: to(SERVICES_CHAT, keyboard=True)(c) and "info_request" in (c.text or ""),
-        after=mark,
-    )
-    press(
-        api,
-        services_admin,
-        DraftAction(verb="approve", draft_id=_draft_id(info)),
-        SERVICES_CHAT,
-        result_id(info),
-    )
-    await api.wait_for(to(REQUESTER, containing="receives the marketing"), after=mark)
     assert await status_of(desk, request.id) == "awaiting_info"
 
     mark = len(api.calls())
@@ -830,18 +829,7 @@ async def test_the_requesters_answer_brings_the_request_back_to_review_and_on_to
         SERVICES_CHAT,
         card.message_id,
     )
-    outcome = await api.wait_for(
-        lambda c: to(SERVICES_CHAT, keyboard=True)(c) and "outcome" in (c.text or ""),
-        after=mark,
-    )
-    mark = len(api.calls())
-    press(
-        api,
-        services_admin,
-        DraftAction(verb="approve", draft_id=_draft_id(outcome)),
-        SERVICES_CHAT,
-        result_id(outcome),
-    )
+    await approved_draft(telegram, services_admin, SERVICES_CHAT, "outcome", mark)
     await api.wait_for(to(REQUESTER, containing=str(request.reference)), after=mark)
     for _attempt in range(100):
         if await status_of(desk, request.id) == "closed":
@@ -868,31 +856,16 @@ async def test_the_ukrainian_decision_notice_is_sent_from_the_card(telegram: Run
     api, desk = telegram.api, telegram.desk
     request, card = await verified_card(telegram, "Прошу надати копію всіх моїх даних.")
     before = await status_of(desk, request.id)
-    mark = len(api.calls())
-    press(
-        api,
+    mark = await typed_action(
+        telegram,
         APPROVER,
-        RequestAction(verb="decision", request_id=request.id),
-        SCHOOL_CHAT,
-        card.message_id,
+        "decision",
+        request,
+        card,
+        prompt="legal basis",
+        text="стаття 8 частина друга пункт 4 Закону України «Про захист персональних даних»",
     )
-    await api.wait_for(to(SCHOOL_CHAT, containing="legal basis"), after=mark)
-    api.text_message(
-        APPROVER,
-        "стаття 8 частина друга пункт 4 Закону України «Про захист персональних даних»",
-        chat_id=SCHOOL_CHAT,
-        language_code="uk",
-    )
-    draft_post = await api.wait_for(
-        lambda c: to(SCHOOL_CHAT, keyboard=True)(c) and "decision" in (c.text or ""), after=mark
-    )
-    press(
-        api,
-        APPROVER,
-        DraftAction(verb="approve", draft_id=_draft_id(draft_post)),
-        SCHOOL_CHAT,
-        result_id(draft_post),
-    )
+    await approved_draft(telegram, APPROVER, SCHOOL_CHAT, "decision", mark)
     notice = await api.wait_for(to(REQUESTER, containing="буде задоволено"), after=mark)
     assert "стаття 8" in (notice.text or "")
     assert await status_of(desk, request.id) == before  # the answer itself is still due
@@ -915,20 +888,15 @@ async def test_a_request_the_requester_withdrew_is_closed_from_its_card(
     card = await card_of(telegram, request)
     keyboard = str(api.message(SCHOOL_CHAT, card.message_id)["reply_markup"])
     assert "Withdrawn by the requester" in keyboard
-    mark = len(api.calls())
-    press(
-        api,
+    mark = await typed_action(
+        telegram,
         OFFICER,
-        RequestAction(verb="withdrawn", request_id=request.id),
-        SCHOOL_CHAT,
-        card.message_id,
-    )
-    await api.wait_for(to(SCHOOL_CHAT, containing="відкликав"), after=mark)  # she speaks uk
-    api.text_message(
-        OFFICER,
-        "Заявниця написала 5 грудня, що питання вирішено і запит більше не потрібен.",
-        chat_id=SCHOOL_CHAT,
-        language_code="uk",
+        "withdrawn",
+        request,
+        card,
+        prompt="відкликав",  # she speaks uk
+        text="Заявниця написала 5 грудня, що питання вирішено і запит більше не потрібен.",
+        language="uk",
     )
     await api.wait_for(to(SCHOOL_CHAT, containing="відкликаний"), after=mark)
     assert await status_of(desk, request.id) == "withdrawn"
