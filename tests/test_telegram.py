@@ -773,6 +773,7 @@ async def test_ask_for_information_and_merge_a_repeat_from_the_card(telegram: Ru
     repeat_card = await card_of(telegram, repeat)
     keyboard = str(api.message(SERVICES_CHAT, repeat_card.message_id)["reply_markup"])
     assert "Merge as duplicate" in keyboard
+    assert "Decision notice" not in keyboard  # Ukrainian law's notice; this is a GDPR request
     mark = len(api.calls())
     press(
         api,
@@ -855,6 +856,7 @@ async def test_the_ukrainian_decision_notice_is_sent_from_the_card(telegram: Run
 
     api, desk = telegram.api, telegram.desk
     request, card = await verified_card(telegram, "Прошу надати копію всіх моїх даних.")
+    assert "Decision notice" in str(api.message(SCHOOL_CHAT, card.message_id)["reply_markup"])
     before = await status_of(desk, request.id)
     mark = await typed_action(
         telegram,
