@@ -35,10 +35,12 @@ async def store(
     session: AsyncSession, sealer: Sealer, message: MessageRow, files: Sequence[IncomingFile]
 ) -> list[AttachmentRow]:
     """Keep the files of ``message`` once (a second call for the same message adds none)."""
+    if not files:
+        return []
     existing = await session.scalar(
         select(AttachmentRow.id).where(AttachmentRow.message_id == message.id).limit(1)
     )
-    if existing is not None or not files:
+    if existing is not None:
         return []
     kept = 0
     rows = []

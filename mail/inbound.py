@@ -223,13 +223,14 @@ async def _new_request(
     )
     submitted = await submit_in(session, organisation, desk.clock_engine(organisation), draft)
     why = reason or understood.automated_reason or ""
-    first = await session.scalar(
-        select(MessageRow).where(
-            MessageRow.channel == "email", MessageRow.external_id == draft.external_id
+    if parsed.attachments:
+        first = await session.scalar(
+            select(MessageRow).where(
+                MessageRow.channel == "email", MessageRow.external_id == draft.external_id
+            )
         )
-    )
-    if first is not None:
-        await attachments.store(session, desk.sealer(), first, _files(parsed))
+        if first is not None:
+            await attachments.store(session, desk.sealer(), first, _files(parsed))
     await _record(
         session, mailbox, parsed.key, "queued", request_id=submitted.request.id, reason=why
     )
