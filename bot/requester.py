@@ -51,7 +51,7 @@ from handlers.i18n import language
 from handlers.intake import RequestDraft, Requester, submit
 from handlers.kinds import KINDS
 from handlers.lifecycle import OPEN_STATUSES
-from handlers.models import ClockRow, Request, TelegramUserRow, utcnow
+from handlers.models import ClockRow, Request, Status, TelegramUserRow, utcnow
 from handlers.profiles import Language, Organisation
 
 log = logging.getLogger(__name__)
@@ -222,6 +222,16 @@ async def on_text(message: Message, state: FSMContext, desk: Desk, kick: asyncio
         lang = ui_language(understood.language)  # no choice, no usable language_code
         await _remember_language(desk, message.from_user.id, lang)
     kinds: list[str] = list(understood.kinds)
+    if kinds and await _add_follow_up(desk, message, kick, statuses=_ASKED):
+        # We asked them for information: this is the answer, even if it reads like a request.
+        with language(lang):
+            await message.answer(
+                _(
+                    "Thank you, we added this to your request as your answer. To make a new "
+                    "request, send /start."
+                )
+            )
+        return
     if not kinds:
         if await _add_follow_up(desk, message, kick):
             with language(lang):
@@ -249,8 +259,19 @@ async def on_text(message: Message, state: FSMContext, desk: Desk, kick: asyncio
     await message.answer(_confirm_text(kinds, lang), reply_markup=_confirm_keyboard(lang))
 
 
-async def _add_follow_up(desk: Desk, message: Message, kick: asyncio.Event) -> bool:
-    """A message that is no new request, from someone with an open one, is about it."""
+#: A request whose requester we asked for information: their next message answers it.
+_ASKED: Final = frozenset({Status.AWAITING_INFO})
+
+
+async def _add_follow_up(
+    desk: Desk,
+    message: Message,
+    kick: asyncio.Event,
+    *,
+    statuses: frozenset[Status] = OPEN_STATUSES,
+) -> bool:
+    """Add the message to the person's latest request in one of ``statuses`` (by default
+    any open one); False when they have none."""
     user = message.from_user
     if user is None:
         return False
@@ -259,7 +280,7 @@ async def _add_follow_up(desk: Desk, message: Message, kick: asyncio.Event) -> b
             select(Request)
             .where(
                 Request.requester_telegram_id == user.id,
-                Request.status.in_([s.value for s in OPEN_STATUSES]),
+                Request.status.in_([s.value for s in statuses]),
             )
             .order_by(Request.id.desc())
             .limit(1)

@@ -759,15 +759,10 @@ async def test_ask_for_information_and_merge_a_repeat_from_the_card(telegram: Ru
 
     first = await objection("Stop sending me marketing e-mails, I object.")
     card = await card_of(telegram, first)
-    draft_post = await information_asked(
-        telegram,
-        first,
-        card,
-        "the e-mail address that receives the marketing\nthe name of the newsletter",
-    )
-    assert "name of the newsletter" in (draft_post.text or "")
 
     # The same person asks again: the repeat is linked, and staff merge it from its card.
+    # (Once the desk has asked them for information, their next words are the answer:
+    # test_the_requesters_answer_brings_the_request_back_to_review_and_on_to_the_outcome.)
     repeat = await objection("I object to your marketing, please stop it.")
     assert repeat.duplicate_of_id == first.id
     repeat_card = await card_of(telegram, repeat)
@@ -783,6 +778,14 @@ async def test_ask_for_information_and_merge_a_repeat_from_the_card(telegram: Ru
         repeat_card.message_id,
     )
     await api.wait_for(answered("Merged"), after=mark)
+
+    draft_post = await information_asked(
+        telegram,
+        first,
+        card,
+        "the e-mail address that receives the marketing\nthe name of the newsletter",
+    )
+    assert "name of the newsletter" in (draft_post.text or "")
     async with desk.db.reads() as session:
         merged = await session.get(Request, repeat.id)
         original = await session.get(Request, first.id)
@@ -811,11 +814,13 @@ async def test_the_requesters_answer_brings_the_request_back_to_review_and_on_to
     assert await status_of(desk, request.id) == "awaiting_info"
 
     mark = len(api.calls())
-    api.text_message(
+    api.text_message(  # reads like a new objection, but it is the answer we asked for
         REQUESTER,
-        "The address is olena.k@example.test and the list is called Weekly Deals.",
+        "The marketing goes to olena.k@example.test, the list is Weekly Deals. "
+        "Please stop the marketing.",
         language_code="en",
     )
+    await api.wait_for(to(REQUESTER, containing="as your answer"), after=mark)
     await api.wait_for(to(SERVICES_CHAT, containing="Weekly Deals"), after=mark)  # in the topic
     await api.wait_for(
         lambda c: c.method == "editMessageText" and "in_review" in (c.text or ""), after=mark
