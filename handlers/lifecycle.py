@@ -182,18 +182,22 @@ async def information_arrived(
     session: AsyncSession, request: Request, *, actor: Actor, reason: str
 ) -> bool:
     """A request waiting for the requester's information goes back to review when they
-    answer (by any channel); True when it moved. Any other status is left as it is."""
+    answer (by any channel); True when it moved. Any other status is left as it is, also
+    one that staff changed a moment ago: the answer is kept either way."""
     if request.status != Status.AWAITING_INFO.value:
         return False
-    await transition(
-        session,
-        request.id,
-        expected=Status.AWAITING_INFO,
-        to=Status.IN_REVIEW,
-        actor=actor,
-        reason=reason,
-        expected_version=request.version,
-    )
+    try:
+        await transition(
+            session,
+            request.id,
+            expected=Status.AWAITING_INFO,
+            to=Status.IN_REVIEW,
+            actor=actor,
+            reason=reason,
+            expected_version=request.version,
+        )
+    except TransitionConflict:
+        return False  # nothing was written: the compare-and-set matched no row
     await session.refresh(request)
     return True
 

@@ -177,6 +177,26 @@ async def test_version_mismatch_is_a_conflict(db: Database) -> None:
     assert await status_of(db, rid) == ("in_review", 1)
 
 
+async def test_an_answer_that_crosses_a_staff_decision_changes_nothing_and_fails_nothing(
+    db: Database,
+) -> None:
+    """Staff changed the request a moment before the requester's answer was stored: the
+    answer must still be kept, so the return to review simply does not happen."""
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    rid = await make_request(db, Status.AWAITING_INFO)
+    async with db.transaction() as session:
+        request = await session.get(Request, rid)
+        assert request is not None
+        set_committed_value(request, "version", 0)  # what this transaction read before
+        moved = await lifecycle.information_arrived(
+            session, request, actor=Actor.requester(), reason="the requester answered"
+        )
+    assert moved is False
+    assert await status_of(db, rid) == ("awaiting_info", 1)
+    assert await audit_count(db, rid) == 0
+
+
 async def test_a_reason_is_required(db: Database) -> None:
     rid = await make_request(db, Status.IN_REVIEW)
     async with db.transaction() as session:
