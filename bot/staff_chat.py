@@ -329,7 +329,7 @@ async def _close(
 async def _request(session: AsyncSession, request_id: int) -> Request:
     request = await session.get(Request, request_id)
     if request is None:
-        raise lifecycle.RequestNotFound(_("no request with id {id}").format(id=request_id))
+        raise lifecycle.RequestNotFound(request_id)
     return request
 
 

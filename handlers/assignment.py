@@ -18,7 +18,7 @@ async def assign_to(
     member = staff_member(organisation, actor)
     request = await session.get(Request, request_id)
     if request is None or request.organisation_id != organisation.id:
-        raise lifecycle.RequestNotFound(f"no request with id {request_id} at {organisation.id}")
+        raise lifecycle.RequestNotFound(request_id)
     name = organisation.text(member.full_name, organisation.default_language)
     previous = request.assignee_name
     request.assignee_telegram_id = member.telegram_user_id

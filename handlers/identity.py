@@ -123,7 +123,7 @@ async def start(
 async def _load(session: AsyncSession, request_id: int) -> Request:
     request = await session.get(Request, request_id)
     if request is None:
-        raise lifecycle.RequestNotFound(f"no request with id {request_id}")
+        raise lifecycle.RequestNotFound(request_id)
     return request
 
 

@@ -84,7 +84,10 @@ class TransitionConflict(LifecycleError):
 
 
 class RequestNotFound(LifecycleError):
-    """No request has this id or reference."""
+    """No request has this id (in the organisation asked about)."""
+
+    def __init__(self, request_id: int) -> None:
+        super().__init__(_("no request with id {id}").format(id=request_id))
 
 
 @dataclass(frozen=True)
@@ -139,7 +142,7 @@ async def transition(
     """
     request = await session.get(Request, request_id)
     if request is None:
-        raise RequestNotFound(_("no request with id {id}").format(id=request_id))
+        raise RequestNotFound(request_id)
     check_rules(request, expected, to)
     if not reason.strip():
         raise LifecycleError(

@@ -34,7 +34,7 @@ class PauseError(LifecycleError):
 async def _request(session: AsyncSession, request_id: int) -> Request:
     request = await session.get(Request, request_id)
     if request is None:
-        raise RequestNotFound(_("no request with id {id}").format(id=request_id))
+        raise RequestNotFound(request_id)
     if REGIME not in request.regimes:
         raise PauseError(
             _(

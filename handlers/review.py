@@ -291,7 +291,7 @@ async def prepare(
     """
     request = await session.get(Request, request_id)
     if request is None:
-        raise lifecycle.RequestNotFound(_("no request with id {id}").format(id=request_id))
+        raise lifecycle.RequestNotFound(request_id)
     if request.organisation_id != organisation.id:
         raise ReviewError(
             _("{reference} belongs to {organisation}").format(
@@ -472,7 +472,7 @@ async def compose(
     staff_member(organisation, actor)
     request = await session.get(Request, request_id)
     if request is None or request.organisation_id != organisation.id:
-        raise lifecycle.RequestNotFound(_("no request with id {id}").format(id=request_id))
+        raise lifecycle.RequestNotFound(request_id)
     _check_recipient(request)
     reference = request.reference or ""
     body = _typed_text(text, reference, "message")
