@@ -201,8 +201,7 @@ async def information_arrived(
         )
     except TransitionConflict:
         return False  # nothing was written: the compare-and-set matched no row
-    await session.refresh(request)
-    return True
+    return True  # ``transition`` refreshed ``request`` (the session's copy)
 
 
 def card_update(request: Request, change: str | None = None) -> outbox.OutboxDraft:
