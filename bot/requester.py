@@ -275,9 +275,10 @@ async def _add_follow_up(
     user = message.from_user
     if user is None:
         return False
-    async with desk.db.transaction() as session:
-        request = await session.scalar(
-            select(Request)
+    # Looked up without the write lock: most messages that ask are new requests.
+    async with desk.db.reads() as session:
+        request_id = await session.scalar(
+            select(Request.id)
             .where(
                 Request.requester_telegram_id == user.id,
                 Request.status.in_([s.value for s in statuses]),
@@ -285,8 +286,11 @@ async def _add_follow_up(
             .order_by(Request.id.desc())
             .limit(1)
         )
-        if request is None:
-            return False
+    if request_id is None:
+        return False
+    async with desk.db.transaction() as session:
+        request = await session.get(Request, request_id)
+        assert request is not None  # requests are never deleted
         organisation = desk.config.organisation(request.organisation_id)
         await followups.add(
             session,
