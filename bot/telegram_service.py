@@ -19,6 +19,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from bot.composition import Desk
 from bot.telegram_app import build_dispatcher
 from bot.telegram_outbox import TelegramSender
+from bot.telegram_polling import poll
 from bot.telegram_retry import RetryShortFailures
 from handlers.i18n import gettext as _
 from handlers.profiles import ENV_TELEGRAM_TOKEN
@@ -85,13 +86,13 @@ async def serve(desk: Desk, stop: asyncio.Event, *, once: bool = False) -> None:
             await sender.drain_once()
             return
         dp = build_dispatcher(desk, kick)
-        polling = asyncio.create_task(
-            dp.start_polling(bot, handle_signals=False, close_bot_session=False)
-        )
+        polling = asyncio.create_task(poll(dp, bot, stop))
         draining = asyncio.create_task(drain_loop(sender, stop, kick))
-        await stop.wait()
-        with contextlib.suppress(RuntimeError):  # polling had not started yet
-            await dp.stop_polling()
-        await asyncio.gather(polling, draining, return_exceptions=True)
+        try:
+            await stop.wait()
+            await asyncio.gather(polling, draining, return_exceptions=True)
+        finally:  # cancelled: take the two loops down with it
+            polling.cancel()
+            draining.cancel()
     finally:
         await bot.session.close()

@@ -307,6 +307,7 @@ class BotApiServer:
         self._allowed_updates: dict[str, frozenset[str] | None] = {}
         self._webhook_url = ""
         self._failures: dict[str, list[_Failure]] = {}
+        self._held: dict[str, asyncio.Event] = {}
         self._chats: dict[int, JsonDict] = {}
         self._messages: dict[int, dict[int, JsonDict]] = {}
         self._last_message_id: dict[int, int] = {}
@@ -477,6 +478,17 @@ class BotApiServer:
             }.get(status, f"Error {status}")
         failure = _Failure(status, description, retry_after, times)
         self._failures.setdefault(method.lower(), []).append(failure)
+
+    def hold(self, method: str) -> Callable[[], None]:
+        """Calls of ``method`` wait (recorded, unanswered) until the returned function runs:
+        a handler is caught in the middle of its work."""
+        gate = self._held.setdefault(method.lower(), asyncio.Event())
+
+        def release() -> None:
+            gate.set()
+            self._held.pop(method.lower(), None)
+
+        return release
 
     # --- message state ---------------------------------------------------------------
 
@@ -726,6 +738,10 @@ class BotApiServer:
         entry = self._methods.get(sent_name.lower())
         call = Call(entry[0] if entry else sent_name, params, files, token=token)
         self._calls.append(call)
+        gate = self._held.get(call.method.lower())
+        if gate is not None:
+            self._notify_calls()
+            await gate.wait()
         try:
             failure = self._take_failure(call.method)
             if failure is not None:

@@ -443,6 +443,52 @@ async def test_a_restart_in_the_middle_of_the_conversation_loses_nothing(
     assert str(request.reference) in (registered.text or "")
 
 
+async def test_an_update_is_confirmed_only_after_it_was_handled(telegram: Running) -> None:
+    """A crash while an update is being handled: Telegram delivers it again, nothing lost."""
+    api = telegram.api
+    release = api.hold("sendMessage")  # the bot is caught answering, before it is done
+    update = api.text_message(REQUESTER, "Прошу видалити мої персональні дані", language_code="uk")
+    for _ in range(200):
+        if api.calls("sendMessage"):
+            break
+        await asyncio.sleep(0.025)
+    assert not api.calls("sendMessage")[0].finished
+    await asyncio.sleep(0.5)  # long enough for any confirming getUpdates to be sent
+    confirming = [
+        c for c in api.calls("getUpdates") if (c.int_param("offset") or 0) > update["update_id"]
+    ]
+    assert not confirming, "the update was confirmed while its handler was still running"
+    telegram.task.cancel()  # the process dies: no clean stop, nothing more confirmed
+    with contextlib.suppress(asyncio.CancelledError):
+        await telegram.task
+    release()
+    assert [u["update_id"] for u in api.pending_updates] == [update["update_id"]]
+
+    mark = len(api.calls())
+    telegram.stop = asyncio.Event()
+    telegram.task = asyncio.create_task(serve(telegram.desk, telegram.stop))
+    confirm = await api.wait_for(to(REQUESTER, keyboard=True), after=mark)
+    assert "видал" in (confirm.text or "").casefold()
+    await telegram.restart()  # a clean stop confirms what was handled: nothing comes twice
+    await asyncio.sleep(0.5)
+    questions = [c for c in api.calls()[mark:] if to(REQUESTER, keyboard=True)(c)]
+    assert len(questions) == 1
+    assert not api.pending_updates
+
+
+async def test_polling_carries_on_after_telegram_refuses_it_for_a_while(
+    telegram: Running,
+) -> None:
+    """A 409 (another instance polling) is not retried by the request middleware: the
+    polling loop itself waits and asks again, instead of ending."""
+    api = telegram.api
+    api.fail_next("getUpdates", status=409, description="Conflict: terminated", times=2)
+    await telegram.restart()
+    api.text_message(REQUESTER, "Прошу видалити мої персональні дані", language_code="uk")
+    await api.wait_for(to(REQUESTER, keyboard=True), timeout=20)
+    assert len([c for c in api.calls("getUpdates") if c.status == 409]) == 2
+
+
 async def test_telegram_asking_to_wait_or_failing_delays_letters_but_loses_none(
     telegram: Running,
 ) -> None:
