@@ -7,6 +7,8 @@ from typing import Any
 import click
 
 from handlers.i18n import _
+from handlers.labels import status_label
+from handlers.staff_texts import level_label
 
 
 @click.command()
@@ -53,10 +55,10 @@ async def _verify(desk: Any, reference: str, staff_id: int, reason: str) -> None
         status = request.status
     click.echo(
         _("{reference}: verified by {name}; status {status}").format(
-            reference=request.reference, name=name, status=status
+            reference=request.reference, name=name, status=status_label(status)
         )
         if done.enough
         else _("{reference}: recorded; the request still needs {level}").format(
-            reference=request.reference, level=request.identity_required
+            reference=request.reference, level=level_label(request.identity_required)
         )
     )

@@ -19,6 +19,7 @@ from handlers import identity
 from handlers.deadline_monitor import DigestItem, clock_view
 from handlers.i18n import gettext as _
 from handlers.i18n import language
+from handlers.labels import language_name, notice_label
 from handlers.lifecycle import OPEN_STATUSES
 from handlers.models import DraftRow, Request, Status
 from handlers.profiles import Language, Organisation
@@ -91,9 +92,9 @@ def draft_text(draft: DraftRow, reference: str, lang: Language) -> str:
     with language(lang):
         head = _("{reference}: {notice} letter, version {version} ({language})").format(
             reference=reference,
-            notice=draft.notice,
+            notice=notice_label(draft.notice),
             version=draft.version,
-            language=draft.language,
+            language=language_name(draft.language),
         )
         if draft.status == "awaiting_second":
             head += "\n" + _("Approved once by {name}; a second approver is needed.").format(

@@ -17,6 +17,7 @@ from handlers.audit import Actor
 from handlers.errors import DeskError
 from handlers.i18n import _
 from handlers.identity import is_verified
+from handlers.labels import status_label
 from handlers.lifecycle import OPEN_STATUSES
 from handlers.models import Request, Status
 from handlers.profiles import Organisation
@@ -97,7 +98,7 @@ async def merge(
     if into.status not in {s.value for s in OPEN_STATUSES}:
         raise MergeRefused(
             _("{reference} is {status}; merge into an open request").format(
-                reference=into.reference, status=into.status
+                reference=into.reference, status=status_label(into.status)
             )
         )
     if is_verified(request) and not is_verified(into):

@@ -20,6 +20,7 @@ from handlers.audit import Actor
 from handlers.clocks import check_postponement
 from handlers.errors import DeskError
 from handlers.i18n import _
+from handlers.labels import status_label
 from handlers.models import AuditEvent, Request, Status, utcnow
 
 _S = Status
@@ -229,8 +230,8 @@ async def _conflict(
         "reference": request.reference,
         "version": request.version,
         "expected": expected_version,
-        "current": current.value,
-        "status": expected.value,
+        "current": status_label(current.value),
+        "status": status_label(expected.value),
         "name": decided_by,
     }
     if current is expected and expected_version is not None:
@@ -244,8 +245,8 @@ async def _conflict(
         )
     else:
         message = (
-            _("{reference} is already {current}, not {status} (last changed by {name})")
+            _("{reference} is already “{current}”, not “{status}” (last changed by {name})")
             if decided_by
-            else _("{reference} is already {current}, not {status}")
+            else _("{reference} is already “{current}”, not “{status}”")
         )
     return TransitionConflict(message.format(**values), current=current, decided_by=decided_by)

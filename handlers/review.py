@@ -28,6 +28,7 @@ from handlers.errors import DeskError
 from handlers.formatting import long_date
 from handlers.i18n import _
 from handlers.identity import linked_emails, require_verified
+from handlers.labels import draft_status_label, notice_label, status_label
 from handlers.models import (
     LIVE_DRAFT_STATUSES,
     DraftRow,
@@ -151,17 +152,19 @@ def _require_live(draft: DraftRow, reference: str | None) -> None:
 def _describe(draft: DraftRow, reference: str | None) -> str:
     values = {
         "id": draft.id,
-        "notice": draft.notice,
+        "notice": notice_label(draft.notice),
         "version": draft.version,
         "reference": reference,
-        "status": draft.status,
+        "status": draft_status_label(draft.status),
         "name": draft.decided_by_name or draft.decided_by,
     }
     if draft.decided_by:
         return _(
-            "draft {id} ({notice} v{version}) of {reference} is already {status} by {name}"
+            "draft {id} ({notice} v{version}) of {reference} is already “{status}” ({name})"
         ).format(**values)
-    return _("draft {id} ({notice} v{version}) of {reference} is already {status}").format(**values)
+    return _("draft {id} ({notice} v{version}) of {reference} is already “{status}”").format(
+        **values
+    )
 
 
 async def _set_status(
@@ -560,7 +563,11 @@ async def approve(
             _(
                 "{reference} changed after this {notice} letter was written (it is now "
                 "{status}); prepare the letter again"
-            ).format(reference=reference, notice=draft.notice, status=request.status)
+            ).format(
+                reference=reference,
+                notice=notice_label(draft.notice),
+                status=status_label(request.status),
+            )
         )
     recipient = _check_recipient(request)
     if draft.notice == "outcome":

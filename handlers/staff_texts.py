@@ -13,6 +13,13 @@ from datetime import date
 from handlers.deadline_monitor import DigestItem
 from handlers.formatting import long_date
 from handlers.i18n import _, language, ngettext
+from handlers.labels import (
+    article_label,
+    clock_label,
+    language_name,
+    regime_label,
+    status_label,
+)
 from handlers.notices import NoticeType
 from handlers.profiles import Language, Organisation
 from handlers.queries import ClockView, IdentityView, RequestDetail
@@ -46,12 +53,17 @@ def _days_left(days: int) -> str:
 
 def _clock_line(view: ClockView, lang: Language) -> str:
     clock = view.clock
-    return _("{regime} {clock} ({article}): {date} — {left}").format(
-        regime=clock.regime,
-        clock=clock.name,
-        article=clock.article,
+    return _("{clock}: {date} — {left}").format(
+        clock=_clock_name(view),
         date=long_date(clock.target, lang),
         left=_days_left(view.days_left),
+    )
+
+
+def _clock_name(view: ClockView) -> str:
+    """``answer (GDPR Art. 12(3))``: what is due, and under which article."""
+    return _("{clock} ({article})").format(
+        clock=clock_label(view.clock.name), article=article_label(view.clock.article)
     )
 
 
@@ -93,7 +105,9 @@ def request_card(detail: RequestDetail, organisation: Organisation, lang: Langua
         lines = [
             f"{entry.reference} · {organisation.name_in(lang)}",
             _("Status: {status} · language: {language} → reply in {reply}").format(
-                status=entry.status, language=entry.language, reply=detail.reply_language
+                status=status_label(entry.status),
+                language=language_name(entry.language),
+                reply=language_name(detail.reply_language),
             ),
             _("Kinds: {kinds}").format(
                 kinds=", ".join(kind_label(k) for k in entry.kinds) or _("none recognised")
@@ -121,7 +135,7 @@ def reminder(
         if view.overdue:
             text = _("Overdue: {reference} — {clock} was due on {date} ({left}).").format(
                 reference=reference,
-                clock=clock.name,
+                clock=_clock_name(view),
                 date=long_date(clock.target, lang),
                 left=_days_left(view.days_left),
             )
@@ -130,7 +144,7 @@ def reminder(
             return text
         return _("Reminder: {reference} — {clock} is due on {date} ({left}).").format(
             reference=reference,
-            clock=clock.name,
+            clock=_clock_name(view),
             date=long_date(clock.target, lang),
             left=_days_left(view.days_left),
         )
@@ -149,8 +163,8 @@ def _working_days_left(days: int) -> str:
 def _digest_line(item: DigestItem, lang: Language) -> str:
     return _("{reference} — {regime} {clock}, {date}: {left}").format(
         reference=item.reference,
-        regime=item.regime,
-        clock=item.clock,
+        regime=regime_label(item.regime),
+        clock=clock_label(item.clock),
         date=long_date(item.target, lang),
         left=_working_days_left(item.days_left),
     )

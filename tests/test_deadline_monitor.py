@@ -223,7 +223,9 @@ async def test_an_overdue_target_is_escalated_once_naming_the_responsible_person
         "en",
         responsible=escalation.payload["responsible"],
     )
-    assert text.startswith(f"Overdue: {request.reference} — respond was due on February 6, 2026")
+    assert text.startswith(
+        f"Overdue: {request.reference} — answer (GDPR, Art. 12(3)) was due on February 6, 2026"
+    )
     assert f"Responsible: {responsible}." in text
 
 
@@ -435,10 +437,10 @@ def test_the_digest_text_lists_overdue_clocks_first(config: DeskConfig) -> None:
     assert text.splitlines() == [
         "Deadlines: Just Services, February 9, 2026",
         "Overdue:",
-        "  PD-2026-000001 — gdpr respond, February 6, 2026: 1 working day overdue",
+        "  PD-2026-000001 — GDPR answer, February 6, 2026: 1 working day overdue",
         "Due within 5 working days:",
-        "  PD-2026-000002 — gdpr respond, February 9, 2026: due today",
-        "  PD-2026-000003 — gdpr respond, February 12, 2026: 3 working days left",
+        "  PD-2026-000002 — GDPR answer, February 9, 2026: due today",
+        "  PD-2026-000003 — GDPR answer, February 12, 2026: 3 working days left",
     ]
     assert staff_texts.digest([], services, "en").splitlines() == [
         "Deadlines: Just Services",

@@ -447,7 +447,7 @@ async def test_staff_verify_from_the_command_line(
     done = run(
         "verify", ref, "--as", "100102", "--reason", "паспорт звірено", cwd=tmp_path, env=env
     )
-    assert f"{ref}: verified by Бондаренко Андрій Васильович; status in_review" in done.stdout
+    assert f"{ref}: verified by Бондаренко Андрій Васильович; status in review" in done.stdout
     after = run("show", ref, "--json", cwd=tmp_path, env=env).stdout
     shown = json.loads(after)
     assert shown["identity"]["method"] == "manual"

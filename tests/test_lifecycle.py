@@ -156,7 +156,7 @@ async def test_stale_status_is_a_conflict_naming_who_decided(db: Database) -> No
             )
     assert info.value.current is Status.APPROVED
     assert info.value.decided_by == "Коваленко Олена Петрівна"
-    assert "already approved" in str(info.value)
+    assert "already “answer approved”, not “in review”" in str(info.value)
     assert await status_of(db, rid) == ("approved", 2)
     assert await audit_count(db, rid) == 1
 

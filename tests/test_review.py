@@ -158,7 +158,7 @@ async def test_an_acknowledgement_waits_as_a_draft_when_the_profile_wants_review
         letter.id,
     )
     # Approving again sends nothing more and says who approved it.
-    with pytest.raises(review.DraftConflict, match="already approved by Бондаренко"):
+    with pytest.raises(review.DraftConflict, match="already “approved” \\(Бондаренко"):
         await approve(desk, school, ack.id, ADMIN)
     assert len(await sent_letters(desk.db, request.id, acks=True)) == 1
 
@@ -240,7 +240,7 @@ async def test_editing_makes_a_new_version_and_only_the_live_one_can_be_sent(
     assert "\r" not in second.text
     [old] = await rows(desk.db, DraftRow, id=first.id)
     assert old.status == "superseded"
-    with pytest.raises(review.DraftConflict, match="already superseded"):
+    with pytest.raises(review.DraftConflict, match="already “replaced by a newer version”"):
         await approve(desk, services, first.id, SERVICES_ADMIN)
 
     async with desk.db.transaction() as session:
@@ -385,7 +385,7 @@ async def test_discarding_keeps_the_reason_and_sends_nothing(
         await review.discard(
             session, services, outcome.id, actor=SERVICES_ADMIN, reason="wrong kind"
         )
-    with pytest.raises(review.DraftConflict, match="already discarded by Moroz Daria Serhiivna"):
+    with pytest.raises(review.DraftConflict, match="already “discarded” \\(Moroz Daria Serhiivna"):
         await approve(desk, services, outcome.id, SERVICES_ADMIN)
     [event] = await rows(desk.db, AuditEvent, request_id=request.id, action="draft_discarded")
     assert event.reason == "wrong kind"

@@ -191,8 +191,8 @@ async def verified_card(run: Running, text: str) -> tuple[Request, StaffMessageR
 
 
 async def approved_draft(run: Running, staff: int, chat_id: int, notice: str, after: int) -> Call:
-    """The draft of ``notice`` posted in ``chat_id`` (after call ``after``), which ``staff``
-    then approves."""
+    """The draft whose heading names ``notice`` (e.g. "outcome letter"), posted in
+    ``chat_id`` after call ``after``, which ``staff`` then approves."""
     draft_post = await run.api.wait_for(
         lambda c: to(chat_id, keyboard=True)(c) and notice in (c.text or ""), after=after
     )
@@ -620,7 +620,8 @@ async def test_a_forum_staff_chat_gets_a_topic_per_request_and_the_card_follows_
     )
     await api.wait_for(to(SERVICES_CHAT, containing="Marked verified"), after=mark)
     await api.wait_for(
-        lambda c: c.method == "editMessageText" and "in_review" in (c.text or ""), after=mark
+        lambda c: c.method == "editMessageText" and "Status: in review" in (c.text or ""),
+        after=mark,
     )
     assert "Mark verified" not in str(api.message(SERVICES_CHAT, card.message_id)["reply_markup"])
     mark = len(api.calls())
@@ -632,7 +633,10 @@ async def test_a_forum_staff_chat_gets_a_topic_per_request_and_the_card_follows_
         card.message_id,
     )
     await api.wait_for(
-        lambda c: c.method == "editMessageText" and "not_privacy" in (c.text or ""), after=mark
+        lambda c: (
+            c.method == "editMessageText" and "Status: not a privacy request" in (c.text or "")
+        ),
+        after=mark,
     )
     assert "reply_markup" not in api.message(SERVICES_CHAT, card.message_id)
     assert "Moroz Daria" in card_text()
@@ -791,7 +795,9 @@ async def information_asked(
     mark = await typed_action(
         run, services_admin, "info", request, card, prompt="one item per line", text=items
     )
-    draft_post = await approved_draft(run, services_admin, SERVICES_CHAT, "info_request", mark)
+    draft_post = await approved_draft(
+        run, services_admin, SERVICES_CHAT, "request for information letter", mark
+    )
     await api.wait_for(to(REQUESTER, containing=items.splitlines()[-1]), after=mark)
     return draft_post
 
@@ -869,7 +875,8 @@ async def test_the_requesters_answer_brings_the_request_back_to_review_and_on_to
     await api.wait_for(to(REQUESTER, containing="as your answer"), after=mark)
     await api.wait_for(to(SERVICES_CHAT, containing="Weekly Deals"), after=mark)  # in the topic
     await api.wait_for(
-        lambda c: c.method == "editMessageText" and "in_review" in (c.text or ""), after=mark
+        lambda c: c.method == "editMessageText" and "Status: in review" in (c.text or ""),
+        after=mark,
     )
     assert await status_of(desk, request.id) == "in_review"
 
@@ -881,7 +888,7 @@ async def test_the_requesters_answer_brings_the_request_back_to_review_and_on_to
         SERVICES_CHAT,
         card.message_id,
     )
-    await approved_draft(telegram, services_admin, SERVICES_CHAT, "outcome", mark)
+    await approved_draft(telegram, services_admin, SERVICES_CHAT, "outcome letter", mark)
     await api.wait_for(to(REQUESTER, containing=str(request.reference)), after=mark)
     for _attempt in range(100):
         if await status_of(desk, request.id) == "closed":
@@ -918,7 +925,7 @@ async def test_the_ukrainian_decision_notice_is_sent_from_the_card(telegram: Run
         prompt="legal basis",
         text="стаття 8 частина друга пункт 4 Закону України «Про захист персональних даних»",
     )
-    await approved_draft(telegram, APPROVER, SCHOOL_CHAT, "decision", mark)
+    await approved_draft(telegram, APPROVER, SCHOOL_CHAT, "decision notice letter", mark)
     notice = await api.wait_for(to(REQUESTER, containing="буде задоволено"), after=mark)
     assert "стаття 8" in (notice.text or "")
     assert await status_of(desk, request.id) == before  # the answer itself is still due
