@@ -78,8 +78,10 @@ def article_label(article: str) -> str:
 
 
 def regime_label(regime: str) -> str:
-    """A legal regime by the name of its law."""
-    return {"ua": _("Law 2297-VI"), "gdpr": _("GDPR"), "ccpa": _("CCPA")}.get(regime, regime)
+    """A legal regime by the name of its law (GDPR and CCPA are called so in any language)."""
+    if regime == "ua":
+        return _("Law 2297-VI")
+    return {"gdpr": "GDPR", "ccpa": "CCPA"}.get(regime, regime)
 
 
 def language_name(code: str) -> str:
