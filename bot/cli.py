@@ -128,6 +128,9 @@ def _with_desk(
 @click.pass_context
 def cli(ctx: click.Context, config_path: Path | None) -> None:
     """Privacy Desk: answers privacy requests on statutory deadlines."""
+    from handlers.redaction import configure_logging
+
+    configure_logging()  # no address or phone number in any log line, tracebacks included
     ctx.ensure_object(dict)
     ctx.obj["config_path"] = config_path
     # Commands from the channels (entry points) reach the desk through the context, so

@@ -116,6 +116,8 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine for ``url``; creates the SQLite file's folder when needed."""
     url = normalise_url(url)
     parsed = make_url(url)
+    # Statement parameters (addresses, names, letters) stay out of error messages and logs.
+    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):

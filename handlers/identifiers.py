@@ -103,25 +103,47 @@ def phones(text: str, region: str = DEFAULT_REGION) -> list[str]:
     """Valid phone numbers in E.164, in order of appearance, without repeats."""
     found: list[str] = []
     for candidate in _PHONE_CANDIDATE.finditer(text):
-        raw = candidate.group(0).strip(" \t.-")
-        if len(_DIGIT.findall(raw)) < 7:
-            continue
-        try:
-            parsed = phonenumbers.parse(raw, region)
-        except phonenumbers.NumberParseException:
-            continue
-        # With "+" the writer gave the country: any possible number counts (examples and
-        # new ranges are not "valid"); without it, only a valid number, not an ID.
-        explicit = raw.startswith("+")
-        if not (
-            phonenumbers.is_valid_number(parsed)
-            or (explicit and phonenumbers.is_possible_number(parsed))
-        ):
+        parsed = _phone(candidate.group(0).strip(" \t.-"), region)
+        if parsed is None:
             continue
         number = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
         if number not in found:
             found.append(number)
     return found
+
+
+def _phone(raw: str, region: str) -> phonenumbers.PhoneNumber | None:
+    """``raw`` as a phone number, or None when it is too short, an ID or not a number."""
+    if len(_DIGIT.findall(raw)) < 7:
+        return None
+    try:
+        parsed = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return None
+    # With "+" the writer gave the country: any possible number counts (examples and
+    # new ranges are not "valid"); without it, only a valid number, not an ID.
+    explicit = raw.startswith("+")
+    if phonenumbers.is_valid_number(parsed) or (
+        explicit and phonenumbers.is_possible_number(parsed)
+    ):
+        return parsed
+    return None
+
+
+def redact_contacts(text: str, region: str = DEFAULT_REGION) -> str:
+    """``text`` with e-mail addresses as ``<e-mail>`` and phone numbers as ``<phone>``.
+
+    Wider than ``emails``: anything shaped like an address goes, valid or not.
+    """
+    if "@" in text:
+        text = _EMAIL.sub("<e-mail>", text)
+
+    def phone(match: re.Match[str]) -> str:
+        whole = match.group(0)
+        raw = whole.strip(" \t.-")
+        return whole.replace(raw, "<phone>", 1) if _phone(raw, region) is not None else whole
+
+    return _PHONE_CANDIDATE.sub(phone, text)
 
 
 def names(text: str, signature: str = "") -> list[str]:
