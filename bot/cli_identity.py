@@ -7,8 +7,7 @@ from typing import Any
 import click
 
 from handlers.i18n import _
-from handlers.labels import status_label
-from handlers.staff_texts import level_label
+from handlers.labels import level_label, status_label
 
 
 @click.command()

@@ -19,12 +19,12 @@ from handlers import identity
 from handlers.deadline_monitor import DigestItem, clock_view
 from handlers.i18n import gettext as _
 from handlers.i18n import language
-from handlers.labels import language_name, notice_label
+from handlers.labels import kind_label, language_name, notice_label
 from handlers.lifecycle import OPEN_STATUSES
 from handlers.models import DraftRow, Request, Status
 from handlers.profiles import Language, Organisation
 from handlers.queries import RequestDetail
-from handlers.staff_texts import digest, kind_label, reminder, request_card
+from handlers.staff_texts import digest, reminder, request_card
 
 #: Statuses in which staff still decide something (an approved request only awaits
 #: the delivery of its outcome).

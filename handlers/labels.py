@@ -1,4 +1,4 @@
-"""The desk's codes in words staff read: statuses, letters, clocks and languages.
+"""The desk's codes in words staff read: statuses, kinds, letters, clocks and languages.
 
 Codes such as ``in_review`` or ``postpone_max`` are stable names for the database, the
 CLI's JSON and the tests; a privacy officer reading a card or a refusal in Ukrainian
@@ -28,6 +28,44 @@ def status_label(status: str) -> str:
         "duplicate": _("merged as a duplicate"),
         "not_privacy": _("not a privacy request"),
     }.get(status, status)
+
+
+def kind_label(kind: str) -> str:
+    """A request kind as staff call it (in the language in force)."""
+    labels = {
+        "access": _("access"),
+        "erasure": _("erasure"),
+        "rectification": _("rectification"),
+        "restriction": _("restriction"),
+        "portability": _("portability"),
+        "objection": _("objection"),
+        "withdraw_consent": _("consent withdrawal"),
+        "opt_out_sale": _("opt-out of sale/sharing"),
+        "complaint": _("complaint"),
+        "third_party_access": _("third-party access"),
+    }
+    return labels.get(kind, kind)
+
+
+def level_label(level: str) -> str:
+    """An identity level in plain words, in the language in force."""
+    return {
+        "none": _("no check"),
+        "contact": _("control of the address or phone"),
+        "customer": _("a contact on file for a customer"),
+        "staff": _("a check by staff"),
+    }.get(level, level)
+
+
+def method_label(method: str) -> str:
+    """How a requester was verified, in plain words."""
+    return {
+        "mailbox_code": _("a code sent by e-mail"),
+        "reply_token": _("a reply to our letter"),
+        "telegram_contact": _("their own Telegram contact"),
+        "linked_address": _("an address proven earlier"),
+        "manual": _("a staff member's check"),
+    }.get(method, method)
 
 
 def draft_status_label(status: str) -> str:

@@ -16,7 +16,10 @@ from handlers.i18n import _, language, ngettext
 from handlers.labels import (
     article_label,
     clock_label,
+    kind_label,
     language_name,
+    level_label,
+    method_label,
     regime_label,
     status_label,
 )
@@ -26,23 +29,6 @@ from handlers.queries import ClockView, IdentityView, RequestDetail
 
 #: Longest part of the original message shown on a card.
 CARD_TEXT_LIMIT = 1500
-
-
-def kind_label(kind: str) -> str:
-    """A request kind as staff call it (in the language in force)."""
-    labels = {
-        "access": _("access"),
-        "erasure": _("erasure"),
-        "rectification": _("rectification"),
-        "restriction": _("restriction"),
-        "portability": _("portability"),
-        "objection": _("objection"),
-        "withdraw_consent": _("consent withdrawal"),
-        "opt_out_sale": _("opt-out of sale/sharing"),
-        "complaint": _("complaint"),
-        "third_party_access": _("third-party access"),
-    }
-    return labels.get(kind, kind)
 
 
 def _days_left(days: int) -> str:
@@ -61,31 +47,10 @@ def _clock_line(view: ClockView, lang: Language) -> str:
 
 
 def _clock_name(view: ClockView) -> str:
-    """``answer (GDPR Art. 12(3))``: what is due, and under which article."""
+    """``answer (GDPR, Art. 12(3))``: what is due, and under which article."""
     return _("{clock} ({article})").format(
         clock=clock_label(view.clock.name), article=article_label(view.clock.article)
     )
-
-
-def level_label(level: str) -> str:
-    """An identity level in plain words, in the language in force."""
-    return {
-        "none": _("no check"),
-        "contact": _("control of the address or phone"),
-        "customer": _("a contact on file for a customer"),
-        "staff": _("a check by staff"),
-    }.get(level, level)
-
-
-def method_label(method: str) -> str:
-    """How a requester was verified, in plain words."""
-    return {
-        "mailbox_code": _("a code sent by e-mail"),
-        "reply_token": _("a reply to our letter"),
-        "telegram_contact": _("their own Telegram contact"),
-        "linked_address": _("an address proven earlier"),
-        "manual": _("a staff member's check"),
-    }.get(method, method)
 
 
 def _identity_line(view: IdentityView, lang: Language) -> str:
