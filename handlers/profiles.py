@@ -11,6 +11,7 @@ from the environment, read in one place (:func:`load_config`), except mailbox pa
 import difflib
 import os
 import re
+import ssl
 import tomllib
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime
@@ -260,6 +261,22 @@ def _check_host(value: str) -> str:
     return value
 
 
+def _check_ca_file(value: str) -> str:
+    path = Path(value).expanduser()
+    if not path.is_file():
+        raise _problem(
+            f"no such file {_show(value)} (a PEM file of the certificate authorities to "
+            "trust for this mailbox's servers; a relative path starts where the desk runs)"
+        )
+    try:
+        ssl.create_default_context(cafile=str(path))
+    except (ssl.SSLError, OSError) as error:
+        raise _problem(
+            f"{_show(value)} holds no PEM certificate that can be read ({type(error).__name__})"
+        ) from None
+    return str(path)
+
+
 _ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
 
 
@@ -291,6 +308,7 @@ Email = Annotated[Text, AfterValidator(_check_email)]
 WebUrl = Annotated[Text, AfterValidator(_check_web_url)]
 Host = Annotated[Text, AfterValidator(_check_host)]
 Port = Annotated[int, Field(ge=1, le=65535)]
+CaFile = Annotated[Text, AfterValidator(_check_ca_file)]
 EnvName = Annotated[Text, AfterValidator(_check_env_name)]
 TimeZoneName = Annotated[Text, AfterValidator(_check_timezone)]
 CountryCode = Annotated[Text, AfterValidator(_check_country)]
@@ -600,6 +618,9 @@ class Mailbox(_Section):
     #: "implicit" TLS (port 465), "starttls" (587), or "none" — allowed on loopback only.
     smtp_security: Literal["implicit", "starttls", "none"] | None = None
     imap_security: Literal["implicit", "starttls", "none"] | None = None
+    #: Certificate authorities to trust instead of the system's (a private CA, or a
+    #: server's self-signed certificate). Certificates and host names are always checked.
+    tls_ca_file: CaFile | None = None
     processed_folder: Text = "PrivacyDesk/Processed"
     quarantine_folder: Text = "PrivacyDesk/Quarantine"
 
@@ -656,6 +677,11 @@ class Mailbox(_Section):
         if self.imap_security is not None:
             return self.imap_security
         return "implicit" if self.imap_port == 993 else "starttls"
+
+    def tls_context(self) -> ssl.SSLContext:
+        """How the servers' certificates are checked: always, against the system's
+        authorities or ``tls_ca_file``. (imaplib's own default checks nothing.)"""
+        return ssl.create_default_context(cafile=self.tls_ca_file)
 
     def password(self, env: Mapping[str, str]) -> SecretStr | None:
         """The mailbox password from ``env[password_env]``; None if not configured or unset.

@@ -12,9 +12,11 @@ connection and the watcher reconnects with exponential backoff.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import imaplib
 import logging
 import re
+import socket
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -67,12 +69,14 @@ class ImapWatcher:
     db: Database
     receive: Receive
     poll_interval: float = 30.0
-    #: IDLE is re-issued this often; it is also how long stop() may take.
+    #: IDLE is re-issued this often (stop() does not wait for it: it ends the IDLE).
     idle_timeout: float = 10.0
     max_backoff: float = 60.0
     stats: WatcherStats = field(default_factory=WatcherStats)
     _stop: threading.Event = field(default_factory=threading.Event)
     _folders: dict[str, str] = field(default_factory=dict)
+    #: The connection while it waits in IDLE, so that stop() can end the wait at once.
+    _idling: BaseMailBox | None = None
 
     async def run(self) -> None:
         """Watch until ``stop()``; the IMAP work happens in a thread."""
@@ -91,8 +95,16 @@ class ImapWatcher:
         await asyncio.to_thread(once)
 
     def stop(self) -> None:
-        """Ask the watcher to finish (within a poll interval)."""
+        """Ask the watcher to finish: at once when idle, else after the mail in hand.
+
+        Ending an IDLE wait means shutting its socket; nothing is lost if that races with
+        the next batch, as a mail is only moved after it was committed.
+        """
         self._stop.set()
+        box = self._idling
+        if box is not None:
+            with contextlib.suppress(OSError, AttributeError):
+                box.client.sock.shutdown(socket.SHUT_RDWR)
 
     # --- the thread ---------------------------------------------------------------------
 
@@ -105,6 +117,8 @@ class ImapWatcher:
                     delay = 1.0
                     self._session(box, loop)
             except Exception as error:  # any network or server trouble: reconnect
+                if self._stop.is_set():
+                    break  # stop() ended the connection
                 self.stats.errors += 1
                 self.stats.last_error = type(error).__name__
                 log.warning(
@@ -122,9 +136,9 @@ class ImapWatcher:
         security = self.mailbox.imap_tls()
         box: BaseMailBox
         if security == "implicit":
-            box = MailBox(host, port, timeout=30)
+            box = MailBox(host, port, timeout=30, ssl_context=self.mailbox.tls_context())
         elif security == "starttls":
-            box = MailBoxStartTls(host, port, timeout=30)
+            box = MailBoxStartTls(host, port, timeout=30, ssl_context=self.mailbox.tls_context())
         else:
             box = MailBoxUnencrypted(host, port, timeout=30)
         box.login(self.mailbox.login, self.password, initial_folder="INBOX")
@@ -141,17 +155,29 @@ class ImapWatcher:
         return box
 
     def _session(self, box: BaseMailBox, loop: asyncio.AbstractEventLoop) -> None:
-        capabilities = {str(c).upper() for c in box.client.capabilities}
-        can_idle = "IDLE" in capabilities
+        can_idle = "IDLE" in self._capabilities(box)
+        self.stats.idle = can_idle
         while not self._stop.is_set():
             box.client.noop()  # see mail that arrived since the last look
             self._drain(box, loop)
             self.stats.ready.set()
             if can_idle:
-                self.stats.idle = True
-                box.idle.wait(timeout=self.idle_timeout)
+                self._idling = box
+                try:
+                    if not self._stop.is_set():
+                        box.idle.wait(timeout=self.idle_timeout)
+                finally:
+                    self._idling = None
             else:
                 self._stop.wait(self.poll_interval)
+
+    @staticmethod
+    def _capabilities(box: BaseMailBox) -> set[str]:
+        """What the server offers once logged in (many offer more than before login)."""
+        status, data = box.client.capability()
+        if status != "OK" or not data or not isinstance(data[-1], bytes):
+            return {str(c).upper() for c in box.client.capabilities}
+        return set(data[-1].decode("ascii", "replace").upper().split())
 
     def _drain(self, box: BaseMailBox, loop: asyncio.AbstractEventLoop) -> None:
         status = box.folder.status("INBOX", ["UIDVALIDITY"])

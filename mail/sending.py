@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -65,7 +66,12 @@ class Delivery(Protocol):
 
 @dataclass
 class SmtpDelivery:
-    """An SMTP server (aiosmtplib): implicit TLS, STARTTLS, or plain on loopback only."""
+    """An SMTP server (aiosmtplib): implicit TLS, STARTTLS, or plain on loopback only.
+
+    A failure before a letter is offered (connecting, TLS, the login) concerns the mailbox,
+    not the letter: it is temporary, and the rest of the pass fails fast with the same
+    reason instead of knocking on the server once per letter.
+    """
 
     host: str
     port: int
@@ -73,22 +79,40 @@ class SmtpDelivery:
     username: str | None = None
     password: str | None = None
     timeout: float = 30.0
+    #: How the server's certificate is checked (the mailbox's ``tls_context()``).
+    tls_context: ssl.SSLContext | None = None
 
     _client: aiosmtplib.SMTP | None = field(default=None, repr=False)
+    _broken: str | None = field(default=None, repr=False)
 
     async def _connected(self) -> aiosmtplib.SMTP:
         """One connection for a whole pass of the sender (opened when first needed)."""
+        if self._broken is not None:
+            raise DeliveryFailed(self._broken, permanent=False)
         if self._client is None or not self._client.is_connected:
             client = aiosmtplib.SMTP(
                 hostname=self.host,
                 port=self.port,
                 use_tls=self.security == "implicit",
                 start_tls=self.security == "starttls",
+                tls_context=self.tls_context if self.security != "none" else None,
                 timeout=self.timeout,
             )
-            await client.connect()
-            if self.username and self.password:
-                await client.login(self.username, self.password)
+            try:
+                await client.connect()
+                if self.username and self.password:
+                    await client.login(self.username, self.password)
+            except aiosmtplib.SMTPAuthenticationError as error:
+                client.close()
+                self._broken = (
+                    f"the server refused the login ({error.code}): check the mailbox's "
+                    "user name and password"
+                )
+                raise DeliveryFailed(self._broken, permanent=False) from error
+            except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+                client.close()
+                self._broken = _unreachable(error)
+                raise DeliveryFailed(self._broken, permanent=False) from error
             self._client = client
         return self._client
 
@@ -102,13 +126,15 @@ class SmtpDelivery:
                 client.close()
 
     async def send(self, message: EmailMessage) -> None:
+        client = await self._connected()
         try:
-            client = await self._connected()
             try:
                 await client.send_message(message)
             except aiosmtplib.SMTPServerDisconnected:
                 self._client = None  # the server hung up between letters: once more
                 await (await self._connected()).send_message(message)
+        except DeliveryFailed:
+            raise
         except aiosmtplib.SMTPRecipientsRefused as error:
             codes = [refusal.code for refusal in error.recipients]
             raise DeliveryFailed(
@@ -121,9 +147,21 @@ class SmtpDelivery:
             ) from error
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
             self._client = None
-            raise DeliveryFailed(
-                f"the server could not be reached ({type(error).__name__})", permanent=False
-            ) from error
+            raise DeliveryFailed(_unreachable(error), permanent=False) from error
+
+
+def _unreachable(error: BaseException) -> str:
+    """Why a connection failed, in words an administrator can act on."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return (
+                "the server's certificate was not trusted "
+                f"({cause.verify_message or 'verification failed'}); "
+                "for a private CA set the mailbox's tls_ca_file"
+            )
+        cause = cause.__cause__ or cause.__context__
+    return f"the server could not be reached ({type(error).__name__})"
 
 
 @dataclass
@@ -154,6 +192,7 @@ def delivery_for(mailbox: Mailbox | None, env: Mapping[str, str], outgoing: Path
         security=mailbox.smtp_tls(),
         username=mailbox.login if password else None,
         password=password.get_secret_value() if password else None,
+        tls_context=mailbox.tls_context(),
     )
 
 

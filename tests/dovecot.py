@@ -3,7 +3,10 @@
 One instance per test session on a free high port, its own config, state and maildirs in
 a temp dir (mode 755, mail owned by nobody: Dovecot will not store mail as root). Each test
 logs in as a user of its own, so tests never see each other's mail. ``restart()`` kills and
-restarts the server on the same port, for reconnect tests.
+restarts the server on the same port, for reconnect tests. The server speaks TLS as a real
+one does: STARTTLS on ``port`` and TLS from the start on ``tls_port``, with a certificate of
+the tests' own CA (``certificates.ca_file``); plaintext logins stay allowed on loopback.
+``start_dovecot(idle=False)`` makes a server that does not offer IDLE.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from .smtp_server import free_port
+from .tls_certs import LoopbackCertificates, make_certificates
 
 PASSWORD = "secret"
 _users = itertools.count(1)
@@ -37,7 +41,9 @@ state_dir = {root}/state
 log_path = {root}/dovecot.log
 listen = 127.0.0.1
 protocols = imap
-ssl = no
+ssl = yes
+ssl_cert = <{cert_file}
+ssl_key = <{key_file}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 mail_uid = 65534
@@ -59,7 +65,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
   }}
 }}
 service anvil {{
@@ -68,6 +75,16 @@ service anvil {{
 service imap-login {{
   chroot =
 }}
+{capability}
+"""
+
+#: What Dovecot 2.3 offers after login, less IDLE: a server that makes the watcher poll.
+WITHOUT_IDLE = """protocol imap {
+  imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE LITERAL+ SORT \\
+    THREAD=REFERENCES MULTIAPPEND UNSELECT CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED \\
+    I18NLEVEL=1 CONDSTORE QRESYNC ESEARCH ESORT SEARCHRES WITHIN CONTEXT=SEARCH \\
+    LIST-STATUS BINARY MOVE SPECIAL-USE
+}
 """
 
 
@@ -77,6 +94,8 @@ class Dovecot:
 
     root: Path
     port: int
+    tls_port: int
+    certificates: LoopbackCertificates
     process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -134,18 +153,28 @@ class Dovecot:
             client.logout()
 
 
-def start_dovecot() -> Dovecot:
-    """A new private Dovecot on a free port (the caller kills it and removes its root)."""
+def start_dovecot(*, idle: bool = True) -> Dovecot:
+    """A new private Dovecot on free ports (the caller kills it and removes its root)."""
     root = Path(tempfile.mkdtemp(prefix="pd-dovecot-"))
     root.chmod(0o755)
-    port = free_port()
+    port, tls_port = free_port(), free_port()
+    certificates = make_certificates(root / "tls")
     (root / "mail").mkdir()
     os.chown(root / "mail", 65534, 65534)
     (root / "passwd").write_text(
         "".join(f"user{n}@example.test:{{PLAIN}}{PASSWORD}\n" for n in range(1, USERS + 1))
     )
-    (root / "dovecot.conf").write_text(CONFIG.format(root=root, port=port))
-    server = Dovecot(root, port)
+    (root / "dovecot.conf").write_text(
+        CONFIG.format(
+            root=root,
+            port=port,
+            tls_port=tls_port,
+            cert_file=certificates.cert_file,
+            key_file=certificates.key_file,
+            capability="" if idle else WITHOUT_IDLE,
+        )
+    )
+    server = Dovecot(root, port, tls_port, certificates)
     server.start()
     return server
 
