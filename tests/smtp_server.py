@@ -78,6 +78,8 @@ class Recorder:
     reject: str | None = None
     password: str | None = None
     logins: list[str] = field(default_factory=list)
+    #: Connections on which a login was refused (a client may try several mechanisms).
+    refused_sessions: set[object] = field(default_factory=set)
     encrypted: list[bool] = field(default_factory=list)
 
     def authenticate(
@@ -87,6 +89,7 @@ class Recorder:
         login = getattr(auth_data, "login", b"")
         given = getattr(auth_data, "password", b"")
         if self.password is not None and given != self.password.encode():
+            self.refused_sessions.add(session.peer)  # (host, port): one per connection
             return AuthResult(success=False, handled=False)
         self.logins.append(login.decode() if isinstance(login, bytes) else str(login))
         return AuthResult(success=True)

@@ -128,6 +128,8 @@ async def test_a_refused_login_holds_letters_until_the_password_is_right(
     assert {i.status for i in pending} == {"pending"}
     assert all("refused the login" in (i.last_error or "") for i in pending)
     assert server.recorder.received == []
+    # One connection tried for the pass, not one per letter.
+    assert len(server.recorder.refused_sessions) == 1
     right = {"PD_TEST_SMTP_PASSWORD": PASSWORD}
     later = utcnow() + timedelta(minutes=2)
     back = await drain_once(
