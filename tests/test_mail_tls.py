@@ -37,7 +37,7 @@ from .dovecot import PASSWORD, Dovecot, start_dovecot
 from .smtp_server import SmtpServer, start_smtp_server
 from .test_cli import PRIVACYDESK
 from .test_imap_watcher import SCHOOL, letter, requests, until
-from .tls_certs import LoopbackCertificates
+from .test_mail_crash import start
 
 Security = Literal["implicit", "starttls"]
 
@@ -132,9 +132,7 @@ async def test_a_refused_login_holds_letters_until_the_password_is_right(
     assert len(server.recorder.refused_sessions) == 1
     right = {"PD_TEST_SMTP_PASSWORD": PASSWORD}
     later = utcnow() + timedelta(minutes=2)
-    back = await drain_once(
-        desk, lambda address: delivery_for(mailbox, right, tmp_path), now=later
-    )
+    back = await drain_once(desk, lambda address: delivery_for(mailbox, right, tmp_path), now=later)
     assert back.sent == 3
     assert len(server.recorder.received) == 3
 
@@ -352,13 +350,7 @@ async def test_privacydesk_run_answers_over_tls_on_both_sides(
         subprocess.run, [PRIVACYDESK, "init"], env=env, check=True, capture_output=True, timeout=60
     )
     await asyncio.to_thread(dovecot.append, user, request_mail())
-    process = subprocess.Popen(
-        [PRIVACYDESK, "run"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    process = start(env)  # privacydesk run
     try:
         await until(lambda: len(server.recorder.received) == 1, timeout=60)
     finally:

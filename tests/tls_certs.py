@@ -8,15 +8,11 @@ so the desk trusts the servers only through the mailbox's ``tls_ca_file``.
 from __future__ import annotations
 
 import ipaddress
-import shutil
 import ssl
-import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -108,13 +104,3 @@ def make_certificates(folder: Path) -> LoopbackCertificates:
         key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     return paths
-
-
-@pytest.fixture(scope="session")
-def certificates() -> Iterator[LoopbackCertificates]:
-    folder = Path(tempfile.mkdtemp(prefix="pd-tls-"))
-    folder.chmod(0o755)  # Dovecot reads them as root, but keep them readable like a real /etc
-    try:
-        yield make_certificates(folder)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
